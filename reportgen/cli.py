@@ -1,0 +1,161 @@
+"""The command line: parses arguments and calls library functions.
+
+Heavy libraries (pandas, Altair, WeasyPrint) are imported inside the commands
+that need them, so ``reportgen --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .config import Config, load_config
+from .errors import ReportgenError
+
+
+@dataclass
+class Context:
+    config: Config
+    debug: bool
+
+    def profile(self):
+        from .profile import load_profile
+
+        return load_profile(self.config.profile)
+
+    def store(self, create: bool = False):
+        from .store import open_store
+
+        return open_store(self.config.db, create=create)
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def one_line_errors(func):
+    """Turn known failures into one line on stderr and exit status 1 (a traceback with --debug)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except ReportgenError as exc:
+            _fail(str(exc), exc.exit_code)
+        except (OSError, MemoryError) as exc:
+            _fail(f"{type(exc).__name__}: {exc}", 1)
+
+    return wrapper
+
+
+def _fail(message: str, code: int) -> None:
+    ctx = click.get_current_context(silent=True)
+    debug = ctx is not None and isinstance(ctx.obj, Context) and ctx.obj.debug
+    if debug:
+        raise
+    click.echo(f"reportgen: error: {' '.join(message.split())}", err=True)
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", metavar="PATH", help="Database file (default: reportgen.toml's db, $REPORTGEN_DB or ./reportgen.db).")
+@click.option("--profile", metavar="NAME_OR_PATH", help="A shipped profile by name or a profile file by path.")
+@click.option("--config", "config_path", metavar="PATH", help="Config file (default: ./reportgen.toml).")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.version_option(__version__, prog_name="reportgen")
+@click.pass_context
+@one_line_errors
+def main(ctx: click.Context, db: str | None, profile: str | None, config_path: str | None, debug: bool) -> None:
+    """Turn a database of documented incidents into periodic summary bulletins."""
+    ctx.obj = Context(load_config(config_path).with_overrides(db=db, profile=profile), debug)
+
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Input format (default: from the file name).")
+@pass_ctx
+@one_line_errors
+def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None) -> None:
+    """Import incidents from CSV or JSON files, each file all or nothing."""
+    from .ingest import import_file
+
+    profile = ctx.profile()
+    store = ctx.store(create=True)
+    for path in files:
+        result = import_file(store, profile, path, fmt)
+        click.echo(f"{path}: {result.added} incidents added, {result.unchanged} already stored")
+
+
+def _as_of_option(func):
+    return click.option("--as-of", "as_of", metavar="DATE", help="Figures as recorded by this day (YYYY-MM-DD).")(func)
+
+
+@main.command()
+@click.option("--year", type=str, help="The year (YYYY); the whole year, or up to --as-of.")
+@click.option("--period", type=str, help="A month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY).")
+@_as_of_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@pass_ctx
+@one_line_errors
+def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None, fmt: str) -> None:
+    """Print the cumulative tally and the regional distribution in the source format."""
+    from .aggregate import summarize
+    from .wording import tally_text
+
+    profile = ctx.profile()
+    scope = tally_scope(year, period, as_of)
+    summary = summarize(ctx.store(), profile, scope)
+    if fmt == "json":
+        click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
+
+
+def tally_scope(year: str | None, period: str | None, as_of: str | None):
+    """The scope the options name; a year with --as-of is the year to that day."""
+    from .periods import parse_date, parse_period, ytd_scope
+
+    if bool(year) == bool(period):
+        raise ReportgenError("give one of --year YYYY or --period YYYY-MM|YYYY-Qn|YYYY")
+    day = parse_date(as_of, "--as-of") if as_of else None
+    scope = parse_period(year or period, day)
+    if year and scope.kind != "year":
+        raise ReportgenError(f"--year {year!r}: expected YYYY")
+    if scope.kind == "year" and day and day.year == scope.year:
+        return ytd_scope(day)
+    return scope
+
+
+@main.command()
+@click.option("--db", "demo_db", metavar="PATH", help="Where to create the demo database (default: a temporary directory).")
+@pass_ctx
+@one_line_errors
+def demo(ctx: Context, demo_db: str | None) -> None:
+    """Import the illustrative 2023 sample data into a fresh database and print its tally."""
+    from .aggregate import summarize
+    from .demo import SAMPLE_YEAR, load_sample
+    from .periods import year_scope
+    from .profile import load_profile
+    from .store import open_store
+    from .wording import tally_text
+
+    workdir = Path(tempfile.mkdtemp(prefix="reportgen-demo-"))
+    path = Path(demo_db) if demo_db else workdir / "reportgen.db"
+    if path.exists():
+        raise ReportgenError(f"{path}: already exists; the demo makes a fresh database")
+    profile = load_profile("syrian-desert")
+    store = open_store(path)
+    incidents, revisions = load_sample(store, profile)
+    click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {path}", err=True)
+    summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
+    click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
+
+
+if __name__ == "__main__":
+    main()
