@@ -13,10 +13,10 @@ from datetime import date, timedelta
 
 from .errors import ReportgenError
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_QUARTER = re.compile(r"(\d{4})-[Qq]([1-4])")
-_YEAR = re.compile(r"(\d{4})")
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_QUARTER = re.compile(r"([0-9]{4})-[Qq]([1-4])")
+_YEAR = re.compile(r"([0-9]{4})")
+_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 MIN_YEAR, MAX_YEAR = 1900, 2200
 

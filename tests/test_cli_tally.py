@@ -1,0 +1,82 @@
+"""The tally and demo commands through the real entry point."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from reportgen.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "demo.db"
+    result = CliRunner().invoke(main, ["demo", "--db", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_demo_prints_the_tally(demo_db):
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "tally", "--year", "2023"])
+    assert result.exit_code == 0
+    assert result.output.startswith("According to SOHR statistics")
+    assert "since early 2023 has increased to 562;" in result.output
+
+
+def test_tally_json_is_the_summary(demo_db):
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "tally", "--year", "2023", "--format", "json"])
+    data = json.loads(result.output)
+    assert data["total_killed"] == 562
+    assert data["scope"]["key"] == "2023"
+
+
+def test_tally_as_of_uses_the_year_to_that_day(demo_db):
+    result = CliRunner().invoke(main, ["--db", str(demo_db), "tally", "--year", "2023", "--as-of", "2023-06-25"])
+    assert "has increased to 561;" in result.output
+
+
+def test_db_from_environment(demo_db, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPORTGEN_DB", str(demo_db))
+    result = CliRunner().invoke(main, ["tally", "--period", "2023-06"])
+    assert result.exit_code == 0
+    assert "in June 2023 stood at" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["tally", "--period", "June"], "expected YYYY-MM"),
+        (["tally", "--year", "2023-06"], "--year '2023-06': expected YYYY"),
+        (["tally", "--year", "2023", "--as-of", "2023-02-30"], "no such day"),
+        (["tally"], "give one of --year"),
+    ],
+)
+def test_bad_options_are_one_line_errors(demo_db, args, message):
+    result = CliRunner().invoke(main, ["--db", str(demo_db), *args])
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_database_is_not_created_by_a_read(tmp_path):
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "none.db"), "tally", "--year", "2023"])
+    assert result.exit_code == 1
+    assert "no database here" in result.output
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_help_does_not_import_the_heavy_libraries():
+    code = (
+        "import sys; from reportgen.cli import main\n"
+        "heavy = [m for m in ('pandas', 'weasyprint', 'altair', 'vl_convert') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+    help_run = subprocess.run([sys.executable, "-m", "reportgen.cli", "--help"], capture_output=True, text=True)
+    assert help_run.returncode == 0 and "tally" in help_run.stdout
