@@ -83,13 +83,10 @@ def main(ctx: click.Context, db: str | None, profile: str | None, config_path: s
 @one_line_errors
 def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None) -> None:
     """Import incidents from CSV or JSON files, each file all or nothing."""
-    from .ingest import import_file
+    from .ingest import import_files
 
-    profile = ctx.profile()
-    store = ctx.store(create=True)
-    for path in files:
-        result = import_file(store, profile, path, fmt)
-        click.echo(f"{path}: {result.added} incidents added, {result.unchanged} already stored")
+    for result in import_files(lambda: ctx.store(create=True), ctx.profile(), files, fmt):
+        click.echo(f"{result.file}: {result.added} incidents added, {result.unchanged} already stored")
 
 
 def _as_of_option(func):
@@ -155,6 +152,52 @@ def demo(ctx: Context, demo_db: str | None) -> None:
     click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {path}", err=True)
     summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
     click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
+
+
+@main.command("revise")
+@click.argument("incident_id")
+@click.option("--killed", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number killed (repeatable).")
+@click.option("--injured", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number injured (repeatable).")
+@click.option("--reason", default="", help='Why the toll changed, e.g. "died of wounds" (required).')
+@click.option("--recorded", metavar="DATE", help="When it was recorded: YYYY-MM-DD[THH:MM[:SS]] (default: now, local time).")
+@click.option("--correction", is_flag=True, help="Allow figures to fall: the revision corrects an error.")
+@pass_ctx
+@one_line_errors
+def revise_command(
+    ctx: Context, incident_id: str, killed: tuple[str, ...], injured: tuple[str, ...], reason: str,
+    recorded: str | None, correction: bool,
+) -> None:
+    """Append a revision of an incident's toll (old and new figures, reason, when, by whom)."""
+    from .revise import parse_changes, revise
+
+    store = ctx.store()
+    changes = parse_changes(list(killed), list(injured))
+    revisions = revise(store, ctx.profile(), incident_id, changes, reason, recorded_at=recorded,
+                       correction=correction, recorded_by=ctx.config.recorded_by)
+    for rev in revisions:
+        label = f"{rev.category}/{rev.subgroup}" if rev.subgroup else rev.category
+        click.echo(f"{rev.incident_id}: {label} killed {rev.killed_old} -> {rev.killed_new},"
+                   f" injured {rev.injured_old} -> {rev.injured_new} (recorded {rev.recorded_at})")
+
+
+@main.command("history")
+@click.argument("incident_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_ctx
+@one_line_errors
+def history_command(ctx: Context, incident_id: str, fmt: str) -> None:
+    """List an incident's revisions and its current figures."""
+    from .revise import history, history_tables
+
+    item = history(ctx.store(), incident_id)
+    if fmt == "json":
+        click.echo(json.dumps(item.to_dict(), indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    for table in history_tables(item):
+        console.print(table)
 
 
 if __name__ == "__main__":

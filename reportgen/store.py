@@ -108,7 +108,13 @@ class Store:
         count = 0
         with self.transaction() as conn:
             for incident in incidents:
-                _insert_incident(conn, incident)
+                try:
+                    _insert_incident(conn, incident)
+                except sqlite3.IntegrityError:
+                    raise ReportgenError(
+                        f"{self.path}: incident {incident.id!r} is already stored (written meanwhile?);"
+                        " nothing was imported, import the file again"
+                    ) from None
                 count += 1
         return count
 
@@ -297,11 +303,15 @@ def _create(conn: sqlite3.Connection) -> None:
 
 def _check_schema(conn: sqlite3.Connection, path: str) -> None:
     try:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
     except sqlite3.DatabaseError:
-        row = None
+        raise ReportgenError(f"{path}: not a SQLite database (not made by reportgen?)") from None
+    row = None
+    if "meta" in tables:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     if row is None:
-        raise ReportgenError(f"{path}: not a reportgen database (no schema version recorded)")
+        found = f"tables: {', '.join(sorted(tables))}" if tables else "no tables"
+        raise ReportgenError(f"{path}: not a reportgen database ({found}, no schema version recorded)")
     if row[0] != str(SCHEMA_VERSION):
         raise ReportgenError(
             f"{path}: database schema version {row[0]}, this reportgen reads version"
@@ -317,6 +327,7 @@ def open_store(path: str | Path, create: bool = True) -> Store:
         raise ReportgenError(f"{path}: no database here; run `reportgen import` or `reportgen demo` first")
     if not exists:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
+    conn = None
     try:
         conn = _connect(path)
         if exists:
@@ -325,5 +336,14 @@ def open_store(path: str | Path, create: bool = True) -> Store:
             _create(conn)
         conn.execute("PRAGMA journal_mode = WAL")
     except sqlite3.DatabaseError as exc:
+        _close(conn)
         raise ReportgenError(f"{path}: cannot open as a SQLite database ({exc})") from None
+    except ReportgenError:
+        _close(conn)
+        raise
     return Store(conn, path)
+
+
+def _close(conn: sqlite3.Connection | None) -> None:
+    if conn is not None:
+        conn.close()

@@ -8,6 +8,7 @@ changed toll is a revision: ``reportgen revise``).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -27,10 +28,15 @@ class ImportResult:
     unchanged: int
 
 
+COMPRESSED = {"gz", "zip", "bz2", "xz", "zst"}
+
+
 def detect_format(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in READERS:
         return suffix
+    if suffix in COMPRESSED:
+        raise InputError(str(path), 1, "encoding", "expected plain UTF-8 text, found a compressed file (decompress it first)")
     raise ReportgenError(f"{path}: cannot tell the format from the name; pass --format ({', '.join(READERS)})")
 
 
@@ -71,8 +77,8 @@ def _as_imported(store: Store, incident: Incident) -> Incident:
 
 def _same(stored: Incident, new: Incident) -> bool:
     def key(i: Incident) -> tuple:
-        kept = {c for c in i.casualties if c.killed or c.injured or not c.subgroup}
-        return (replace(i, casualties=(), line=0), frozenset(kept))
+        said = {c for c in i.casualties if c.killed or c.injured or c.killed_low or c.killed_high}
+        return (replace(i, casualties=(), line=0), frozenset(said))
 
     return key(stored) == key(new)
 
@@ -84,9 +90,7 @@ def new_incidents(store: Store, path: Path, incidents: list[Incident]) -> list[I
     for incident in incidents:
         if incident.id not in existing:
             fresh.append(incident)
-            continue
-        stored = _as_imported(store, store.incident(incident.id))
-        if not _same(stored, replace(incident, casualties=tuple(_nonzero(incident.casualties)))):
+        elif not _same(_as_imported(store, store.incident(incident.id)), incident):
             raise InputError(
                 str(path), incident.line, "id",
                 f"incident {incident.id!r} is already stored with other values;"
@@ -96,13 +100,33 @@ def new_incidents(store: Store, path: Path, incidents: list[Incident]) -> list[I
 
 
 def _nonzero(casualties: tuple[Casualty, ...]) -> list[Casualty]:
+    """The rows stored: every category's, and the subgroups that count someone."""
     return [c for c in casualties if c.killed or c.injured or not c.subgroup]
 
 
 def import_file(store: Store, profile: Profile, path: str | Path, fmt: str | None = None) -> ImportResult:
     """Validate the whole file, then write its new incidents in one transaction."""
     path = Path(path)
-    incidents = read_file(path, profile, fmt)
+    return _write(store, path, read_file(path, profile, fmt))
+
+
+def import_files(
+    open_store: Callable[[], Store], profile: Profile, paths: Iterable[str | Path], fmt: str | None = None
+) -> Iterator[ImportResult]:
+    """Import files one after the other, each all or nothing.
+
+    The database is opened (and created, if new) only once the first file has
+    passed validation: a bad file leaves no empty database behind.
+    """
+    store = None
+    for path in map(Path, paths):
+        incidents = read_file(path, profile, fmt)
+        store = store or open_store()
+        yield _write(store, path, incidents)
+
+
+def _write(store: Store, path: Path, incidents: list[Incident]) -> ImportResult:
     fresh = new_incidents(store, path, incidents)
-    store.add_incidents(replace(i, casualties=tuple(_nonzero(i.casualties))) for i in fresh)
+    if fresh:
+        store.add_incidents(replace(i, casualties=tuple(_nonzero(i.casualties))) for i in fresh)
     return ImportResult(str(path), added=len(fresh), unchanged=len(incidents) - len(fresh))

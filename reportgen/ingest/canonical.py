@@ -13,6 +13,7 @@ import io
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from .fields import Where
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 REQUIRED = ("id", "date", "region", "perpetrator", "kind")
 OPTIONAL = ("province", "district", "location", "summary", "sources", "recorded", "subgroups")
+COLUMN = re.compile(r"[a-z0-9_-]{1,40}")
 SUBGROUP_ENTRY = re.compile(r"([a-z0-9-]+)/([a-z0-9-]+)=([0-9]{1,6})(?:/([0-9]{1,6}))?")
 
 
@@ -33,10 +35,12 @@ def csv_columns(profile: Profile) -> list[str]:
     return [*REQUIRED, *OPTIONAL[:3], *counts, "subgroups", "summary", "sources", "recorded"]
 
 
-def build_incident(where: Where, record: dict, casualties: dict, profile: Profile) -> Incident:
+def build_incident(where: Where, record: dict, casualties: dict, profile: Profile, prefix: str = "") -> Incident:
     """Validate one incident's fields against the profile.
 
-    ``casualties`` maps category -> (killed, injured, {subgroup: (killed, injured)}).
+    ``casualties`` maps category -> (killed, injured, {subgroup: (killed, injured)});
+    categories left out count zero. ``prefix`` names the casualty fields in
+    messages (``"casualties."`` for JSON; CSV names subgroups by their column).
     """
     ident = fields.text(where, "id", record.get("id"), required=True)
     if not ID.fullmatch(ident):
@@ -72,70 +76,93 @@ def build_incident(where: Where, record: dict, casualties: dict, profile: Profil
         summary=fields.text(where, "summary", record.get("summary"), multi_line=True),
         sources=fields.text(where, "sources", record.get("sources"), multi_line=True),
         recorded_at=recorded or day,
-        casualties=tuple(_casualties(where, casualties, profile)),
+        casualties=tuple(_casualties(where, casualties, profile, prefix)),
         line=where.line or 0,
     )
 
 
-def _casualties(where: Where, casualties: dict, profile: Profile) -> Iterator[Casualty]:
-    for key, (killed, injured, subgroups) in casualties.items():
-        category = profile.category(key)
-        if category is None:
-            raise where.error(f"{key}", f"expected one of the profile's categories ({', '.join(profile.category_keys)})")
-        yield Casualty(key, "", killed, injured)
+def _casualties(where: Where, casualties: dict, profile: Profile, prefix: str) -> Iterator[Casualty]:
+    """One row per profile category (zeros where the record has none), then its subgroups."""
+    for key in casualties:
+        if profile.category(key) is None:
+            known = ", ".join(profile.category_keys)
+            raise where.error(f"{prefix}{key}", f"expected one of the profile's categories ({known})")
+    for category in profile.categories:
+        killed, injured, subgroups = casualties.get(category.key, (0, 0, {}))
+        yield Casualty(category.key, "", killed, injured)
         for sub_key, (sub_killed, sub_injured) in subgroups.items():
-            label = f"{key}/{sub_key}"
+            field = f"{prefix}{category.key}.subgroups.{sub_key}" if prefix else "subgroups"
+            label = "" if prefix else f"{category.key}/{sub_key}: "
             if category.subgroup(sub_key) is None:
                 known = ", ".join(s.key for s in category.subgroups) or "none"
-                raise where.error("subgroups", f"{label}: expected a subgroup of {key} ({known})")
+                raise where.error(field, f"{label}expected a subgroup of {category.key} ({known})")
             if sub_killed > killed or sub_injured > injured:
                 raise where.error(
-                    "subgroups",
-                    f"{label}: {sub_killed} killed/{sub_injured} injured is more than the"
+                    field,
+                    f"{label}{sub_killed} killed/{sub_injured} injured is more than the"
                     f" {killed} killed/{injured} injured {category.plural} of the incident",
                 )
-            yield Casualty(key, sub_key, sub_killed, sub_injured)
+            yield Casualty(category.key, sub_key, sub_killed, sub_injured)
 
 
 # -- CSV -------------------------------------------------------------------
 
 
 def _csv_records(path: Path, text: str) -> Iterator[tuple[int, dict]]:
-    """(line, row) pairs, with the header checked and every row of the header's width."""
+    """(line, row) pairs, with the header checked and every row of the header's width.
+
+    The csv module runs strict (a quote left open is an error, not a short row)
+    and without its 131,072-character field limit, so that an over-long field
+    reaches the field checks, which name it.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    name = str(path)
-    line = 1
+    where = Where(str(path), 1)
     try:
         header = next(reader, None)
         if not header:
-            raise Where(name, 1).error(None, "expected a header row, found an empty file")
+            raise where.error("header", "expected a header row, found an empty file")
         yield 1, {"__header__": header}
         while True:
-            start = reader.line_num + 1
+            where.line = reader.line_num + 1
             row = next(reader, None)
             if row is None:
                 return
-            line = start
-            if not row:
-                continue
-            if len(row) != len(header):
-                raise Where(name, start).error(
-                    None, f"expected {len(header)} fields as in the header, got {len(row)}"
-                )
-            yield start, dict(zip(header, row, strict=True))
+            if row:
+                yield where.line, _row_of(where, header, row)
     except csv.Error as exc:
-        raise Where(name, max(line, reader.line_num)).error(None, f"malformed CSV ({exc})") from None
+        raise where.error("CSV", f"malformed record ({exc}; a quoted field left open?)") from None
+
+
+@contextmanager
+def _field_limit(size: int) -> Iterator[None]:
+    """Lift the csv module's process-wide field size limit while one file is read."""
+    previous = csv.field_size_limit(max(size, csv.field_size_limit()))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
+def _row_of(where: Where, header: list[str], row: list[str]) -> dict:
+    if len(row) < len(header):
+        raise where.error(
+            header[len(row)], f"missing: the record has {len(row)} fields, the header {len(header)}"
+        )
+    if len(row) > len(header):
+        raise where.error("CSV", f"expected {len(header)} fields as in the header, got {len(row)}")
+    return dict(zip(header, row, strict=True))
 
 
 def _check_header(where: Where, header: list[str], profile: Profile) -> None:
     known = set(csv_columns(profile))
     seen = set()
     for column in header:
+        name = _name(column)
         if column in seen:
-            raise where.error(column, "column appears twice in the header")
+            raise where.error(name, "column appears twice in the header")
         seen.add(column)
         if column not in known:
-            raise where.error(column, f"unexpected column; expected columns: {', '.join(csv_columns(profile))}")
+            raise where.error(name, f"unexpected column; expected columns: {', '.join(csv_columns(profile))}")
     for column in [*REQUIRED, *(f"{c}_killed" for c in profile.category_keys)]:
         if column not in seen:
             raise where.error(column, "required column is missing from the header")
@@ -156,42 +183,65 @@ def _csv_subgroups(where: Where, value: str) -> dict[str, dict[str, tuple[int, i
 
 def read_csv(path: Path, profile: Profile) -> list[Incident]:
     text = fields.decode(path)
-    records = _csv_records(path, text)
-    _, first = next(records)
-    _check_header(Where(str(path), 1), first["__header__"], profile)
-    incidents = []
-    for line, row in records:
-        where = Where(str(path), line)
-        subgroups = _csv_subgroups(where, fields.text(where, "subgroups", row.get("subgroups", "")))
-        casualties = {}
-        for key in profile.category_keys:
-            killed = fields.count(where, f"{key}_killed", row.get(f"{key}_killed", ""))
-            injured = fields.count(where, f"{key}_injured", row.get(f"{key}_injured", ""))
-            casualties[key] = (killed, injured, subgroups.pop(key, {}))
-        for key in subgroups:
-            known = ", ".join(profile.category_keys)
-            raise where.error("subgroups", f"expected one of the profile's categories ({known}), got {shown(key)}")
-        incidents.append(build_incident(where, row, casualties, profile))
-    return incidents
+    with _field_limit(len(text) + 1):
+        records = _csv_records(path, text)
+        _, first = next(records)
+        _check_header(Where(str(path), 1), first["__header__"], profile)
+        return [_csv_incident(Where(str(path), line), row, profile) for line, row in records]
+
+
+def _csv_incident(where: Where, row: dict, profile: Profile) -> Incident:
+    subgroups = _csv_subgroups(where, fields.text(where, "subgroups", row.get("subgroups", "")))
+    unknown = next((key for key in subgroups if profile.category(key) is None), None)
+    if unknown is not None:
+        known = ", ".join(profile.category_keys)
+        raise where.error("subgroups", f"expected one of the profile's categories ({known}), got {shown(unknown)}")
+    casualties = {}
+    for key in profile.category_keys:
+        killed = fields.count(where, f"{key}_killed", row.get(f"{key}_killed", ""))
+        injured = fields.count(where, f"{key}_injured", row.get(f"{key}_injured", ""))
+        casualties[key] = (killed, injured, subgroups.get(key, {}))
+    return build_incident(where, row, casualties, profile)
 
 
 # -- JSON ------------------------------------------------------------------
+
+
+class DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
 
 
 def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
     seen: dict = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"key {key!r} appears twice in one object")
+            raise DuplicateKey(key)
         seen[key] = value
     return seen
 
 
-def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a number")
+class Literal:
+    """A JSON number that is no count (``NaN``, ``Infinity``, a float, 5,000 digits).
+
+    Kept as its source text, so that the field checks refuse it by name.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def __str__(self) -> str:
+        return self.source
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+def _integer(source: str) -> int | Literal:
+    return int(source) if len(source) <= 20 else Literal(source)
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=Literal, parse_float=Literal, parse_int=_integer
+)
 
 
 def _json_objects(path: Path, text: str) -> Iterator[tuple[int, object]]:
@@ -201,12 +251,12 @@ def _json_objects(path: Path, text: str) -> Iterator[tuple[int, object]]:
     if text.startswith("{", pos):
         m = re.compile(r'\{\s*"incidents"\s*:\s*').match(text, pos)
         if not m:
-            raise Where(name, 1).error(None, 'expected a JSON array of incidents or {"incidents": [...]}')
+            raise Where(name, _line(text, pos)).error("JSON", 'expected an array of incidents or {"incidents": [...]}')
         pos, wrapped = m.end(), True
     else:
         wrapped = False
     if not text.startswith("[", pos):
-        raise Where(name, text.count("\n", 0, pos) + 1).error(None, "expected a JSON array of incidents")
+        raise Where(name, _line(text, pos)).error("JSON", "expected an array of incidents")
     pos += 1
     ws = re.compile(r"\s*")
     first = True
@@ -217,24 +267,29 @@ def _json_objects(path: Path, text: str) -> Iterator[tuple[int, object]]:
             break
         if not first:
             if not text.startswith(",", pos):
-                raise Where(name, text.count("\n", 0, pos) + 1).error(None, "expected ',' or ']' between incidents")
+                raise Where(name, _line(text, pos)).error("JSON", "expected ',' or ']' between incidents")
             pos = ws.match(text, pos + 1).end()
         first = False
-        line = text.count("\n", 0, pos) + 1
+        where = Where(name, _line(text, pos))
         try:
             value, pos = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise Where(name, exc.lineno).error(None, f"malformed JSON ({exc.msg}, column {exc.colno})") from None
-        except ValueError as exc:
-            raise Where(name, line).error(None, f"malformed JSON ({exc})") from None
+            where.line = exc.lineno
+            raise where.error("JSON", f"malformed ({exc.msg}, column {exc.colno}); is the file complete?") from None
+        except DuplicateKey as exc:
+            raise where.error(_name(exc.key), "key appears twice in one object") from None
         except RecursionError:
-            raise Where(name, line).error(None, "malformed JSON (nested too deeply)") from None
-        yield line, value
+            raise where.error("JSON", "nested too deeply") from None
+        yield where.line, value
     rest = ws.match(text, pos).end()
     if wrapped:
         rest = ws.match(text, rest + 1).end() if text.startswith("}", rest) else -1
     if rest != len(text):
-        raise Where(name, text.count("\n", 0, max(rest, 0)) + 1).error(None, "unexpected text after the incidents")
+        raise Where(name, _line(text, max(rest, 0))).error("JSON", "unexpected text after the incidents")
+
+
+def _line(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
 
 
 JSON_FIELDS = {"id", "date", "region", "province", "district", "location", "perpetrator", "kind",
@@ -246,39 +301,52 @@ def _json_casualties(where: Where, value: object) -> dict:
         raise where.error("casualties", f"expected an object of categories, got {shown(value)}")
     found = {}
     for key, entry in value.items():
-        if not isinstance(entry, dict) or set(entry) - {"killed", "injured", "subgroups"}:
-            raise where.error(f"casualties.{key}", "expected an object with killed, injured and subgroups")
-        killed = fields.count(where, f"casualties.{key}.killed", entry.get("killed", 0), blank_is_zero=False)
-        injured = fields.count(where, f"casualties.{key}.injured", entry.get("injured", 0), blank_is_zero=False)
-        subs = {}
-        raw_subs = entry.get("subgroups", {})
+        field = f"casualties.{_name(key)}"
+        raw_subs = entry.pop("subgroups", {}) if isinstance(entry, dict) else {}
         if not isinstance(raw_subs, dict):
-            raise where.error(f"casualties.{key}.subgroups", f"expected an object, got {shown(raw_subs)}")
-        for sub, sub_value in raw_subs.items():
-            field = f"casualties.{key}.subgroups.{sub}"
-            if isinstance(sub_value, dict):
-                subs[sub] = (
-                    fields.count(where, f"{field}.killed", sub_value.get("killed", 0), blank_is_zero=False),
-                    fields.count(where, f"{field}.injured", sub_value.get("injured", 0), blank_is_zero=False),
-                )
-            else:
-                subs[sub] = (fields.count(where, field, sub_value, blank_is_zero=False), 0)
-        found[key] = (killed, injured, subs)
+            raise where.error(f"{field}.subgroups", f"expected an object of subgroups, got {shown(raw_subs)}")
+        subs = {sub: _json_counts(where, f"{field}.subgroups.{_name(sub)}", v) for sub, v in raw_subs.items()}
+        found[key] = (*_json_counts(where, field, entry), subs)
     return found
+
+
+def _json_counts(where: Where, field: str, value: object) -> tuple[int, int]:
+    """(killed, injured) from ``{"killed": N, "injured": N}``, or from a bare number of killed."""
+    if not isinstance(value, dict):
+        return _json_count(where, field, value), 0
+    unknown = sorted(set(value) - {"killed", "injured"})
+    if unknown:
+        raise where.error(f"{field}.{_name(unknown[0])}", 'unexpected field; expected "killed", "injured" (and "subgroups" for a category)')
+    return (
+        _json_count(where, f"{field}.killed", value.get("killed", 0)),
+        _json_count(where, f"{field}.injured", value.get("injured", 0)),
+    )
+
+
+def _name(key: str) -> str:
+    """A key as a message names it: plain keys as they are, others quoted."""
+    return key if COLUMN.fullmatch(key) else shown(key)
+
+
+def _json_count(where: Where, field: str, value: object) -> int:
+    return fields.count(where, field, value, blank_is_zero=False, text_allowed=False)
 
 
 def read_json(path: Path, profile: Profile) -> list[Incident]:
     text = fields.decode(path)
-    incidents = []
-    for line, obj in _json_objects(path, text):
-        where = Where(str(path), line)
-        if not isinstance(obj, dict):
-            raise where.error(None, f"expected an incident object, got {type(obj).__name__}")
-        unknown = set(obj) - JSON_FIELDS
-        if unknown:
-            raise where.error(sorted(unknown)[0], f"unexpected field; expected {', '.join(sorted(JSON_FIELDS))}")
-        for key in REQUIRED:
-            if key not in obj:
-                raise where.error(key, "required field is missing")
-        incidents.append(build_incident(where, obj, _json_casualties(where, obj.get("casualties", {})), profile))
-    return incidents
+    return [_json_incident(Where(str(path), line), obj, profile) for line, obj in _json_objects(path, text)]
+
+
+def _json_incident(where: Where, obj: object, profile: Profile) -> Incident:
+    if not isinstance(obj, dict):
+        raise where.error("JSON", f"expected an incident object, got {shown(obj)}")
+    unknown = sorted(set(obj) - JSON_FIELDS)
+    if unknown:
+        raise where.error(_name(unknown[0]), f"unexpected field; expected {', '.join(sorted(JSON_FIELDS))}")
+    for key in REQUIRED:
+        if key not in obj:
+            raise where.error(key, "required field is missing")
+    for key, value in obj.items():
+        if key != "casualties" and value is not None and not isinstance(value, str):
+            raise where.error(key, f"expected text, got {shown(value)}")
+    return build_incident(where, obj, _json_casualties(where, obj.get("casualties", {})), profile, prefix="casualties.")

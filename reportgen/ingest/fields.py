@@ -22,11 +22,11 @@ MAX_COUNT = 999_999
 MAX_FIELD = 10_000
 
 # Characters refused in any text: C0 controls (tab and line feed only where a
-# field may span lines), DEL's C1 neighbour NEL, line/paragraph separators,
-# bidi embeddings, overrides and isolates (Trojan Source), non-characters and
-# lone surrogates.
+# field may span lines), DEL and the C1 controls (NEL, CSI), line/paragraph
+# separators, bidi embeddings, overrides and isolates (Trojan Source),
+# non-characters and lone surrogates.
 _FORBIDDEN = (
-    "\x00-\x08\x0b-\x1f\x85\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff"
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff\ud800-\udfff"
 )
 _ONE_LINE_BAD = re.compile(f"[{_FORBIDDEN}\t\n\r]")
 _MULTI_LINE_BAD = re.compile(f"[{_FORBIDDEN}]")
@@ -54,26 +54,36 @@ def text(where: Where, field: str, value: object, multi_line: bool = False, requ
     value = value.replace("\r\n", "\n") if multi_line else value
     bad = (_MULTI_LINE_BAD if multi_line else _ONE_LINE_BAD).search(value)
     if bad:
-        kind = "line break" if bad.group() in "\n\r\x85\u2028\u2029" else "control character"
-        raise where.error(field, f"{kind} {bad.group()!r} not allowed in {shown(value)}")
+        raise where.error(field, f"{_kind(bad.group())} {bad.group()!r} not allowed in {shown(value)}")
     value = value.strip()
     if required and not value:
         raise where.error(field, "expected a value, got an empty field")
     return value
 
 
-def count(where: Where, field: str, value: object, blank_is_zero: bool = True) -> int:
-    """A count: ASCII digits only (``"٣"``, ``"1_000"``, ``"+5"``, ``"5.0"`` refused)."""
-    if isinstance(value, bool):
-        raise where.error(field, f"expected a whole number 0-{MAX_COUNT}, got {shown(value)}")
-    if isinstance(value, int):
+def _kind(char: str) -> str:
+    if char in "\n\r\x85\u2028\u2029":
+        return "line break"
+    if "\u202a" <= char <= "\u202e" or "\u2066" <= char <= "\u2069":
+        return "bidi control"
+    return "control character"
+
+
+def count(where: Where, field: str, value: object, blank_is_zero: bool = True, text_allowed: bool = True) -> int:
+    """A count: ASCII digits only (``"٣"``, ``"1_000"``, ``"+5"``, ``"5.0"`` refused).
+
+    JSON readers pass ``text_allowed=False``: there a count is a number, not a string.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
         if 0 <= value <= MAX_COUNT:
             return value
-        raise where.error(field, f"expected a whole number 0-{MAX_COUNT}, got {value}")
-    if value is None or (blank_is_zero and value == ""):
+        raise where.error(field, f"expected a whole number 0-{MAX_COUNT}, got {shown(value)}")
+    if blank_is_zero and value in (None, ""):
         return 0
-    if isinstance(value, str) and COUNT.fullmatch(value):
+    if isinstance(value, str) and text_allowed and COUNT.fullmatch(value):
         return int(value)
+    if isinstance(value, str) and not text_allowed:
+        raise where.error(field, f"expected a whole number 0-{MAX_COUNT}, got the text {shown(value)}")
     raise where.error(field, f"expected a whole number 0-{MAX_COUNT}, got {shown(value)}")
 
 
@@ -98,17 +108,27 @@ def iso_date(where: Where, field: str, value: object, allow_time: bool = False, 
     return day.isoformat()
 
 
+_COMPRESSED = {b"\x1f\x8b": "gzip", b"PK\x03\x04": "zip", b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"(\xb5/\xfd": "zstd"}
+
+
 def decode(path: Path) -> str:
-    """The file's text, decoded strictly as UTF-8 (a leading BOM allowed and dropped)."""
+    """The file's text, decoded strictly as UTF-8 (a leading BOM allowed and dropped).
+
+    Errors name the line of the first bad byte, with the field ``encoding``.
+    """
     raw = path.read_bytes()
+    where = Where(str(path), 1)
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise InputError(str(path), 1, None, "expected UTF-8 text, found UTF-16 (save as UTF-8)")
-    if raw[:2] == b"\x1f\x8b" or raw[:4] == b"PK\x03\x04":
-        raise InputError(str(path), 1, None, "expected plain UTF-8 text, found a compressed file")
+        raise where.error("encoding", "expected UTF-8 text, found UTF-16 (save the file as UTF-8)")
+    for magic, name in _COMPRESSED.items():
+        if raw.startswith(magic):
+            raise where.error("encoding", f"expected plain UTF-8 text, found a {name}-compressed file (decompress it first)")
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        where.line = raw.count(b"\n", 0, nul) + 1
+        raise where.error("encoding", "expected UTF-8 text, found a NUL byte (UTF-16 or a binary file? save as UTF-8)")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            str(path), line, None, f"expected UTF-8 text, found byte {raw[exc.start]:#04x}"
-        ) from None
+        where.line = raw.count(b"\n", 0, exc.start) + 1
+        raise where.error("encoding", f"expected UTF-8 text, found byte {raw[exc.start]:#04x} (save the file as UTF-8)") from None
