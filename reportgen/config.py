@@ -7,6 +7,7 @@ reported at once.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -32,23 +33,46 @@ class Config:
 
 
 _KEYS = {f.name for f in fields(Config)} - {"source"}
+ENV_KEYS = ("db", "profile", "templates", "output")  # each read from REPORTGEN_<KEY>
 
 
 def _from_file(path: Path) -> dict:
+    """The file's settings, flat or under ``[reportgen]``; every problem reported at once, in one line."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ReportgenError(f"{path}: not valid TOML ({exc})") from None
-    section = data.get("reportgen", data)
-    problems = [f"unknown setting {k!r}" for k in section if k not in _KEYS]
-    problems += [f"{k}: expected text" for k, v in section.items() if k in _KEYS and not isinstance(v, str)]
+    section = {k: v for k, v in data.items() if k != "reportgen" or not isinstance(v, dict)}
+    nested = data.get("reportgen") if isinstance(data.get("reportgen"), dict) else {}
+    problems = [_problem(path, text, k, "given both at the top and under [reportgen]") for k in nested if k in section]
+    section.update(nested)
+    for key, value in section.items():
+        if key not in _KEYS:
+            problems.append(_problem(path, text, key, f"unknown setting; expected one of {', '.join(sorted(_KEYS))}"))
+        elif not isinstance(value, str) or not value.strip():
+            problems.append(_problem(path, text, key, f"expected text, got {value!r}"))
     if problems:
-        raise ReportgenError(f"{path}: {'; '.join(problems)} (settings: {', '.join(sorted(_KEYS))})")
-    base = path.parent
+        raise ReportgenError("; ".join(problems))
     for key in ("db", "templates", "output"):
         if key in section and not _is_url(section[key]):
-            section[key] = str(base / section[key])
+            section[key] = str(path.parent / section[key])
+    if "profile" in section and _is_profile_path(section["profile"]):
+        section["profile"] = str(path.parent / section["profile"])
     return section
+
+
+def _problem(path: Path, text: str, key: str, message: str) -> str:
+    """``FILE:LINE: key: message``, with the line where the key is set (when it can be found)."""
+    name = re.escape(key)
+    pattern = re.compile(rf"^[ \t]*(?:\[[ \t]*{name}[ \t]*\]|[\"']?{name}[\"']?[ \t]*=)", re.MULTILINE)
+    m = pattern.search(text)
+    where = f"{path}:{text.count(chr(10), 0, m.start()) + 1}" if m else str(path)
+    return f"{where}: {key}: {message}"
+
+
+def _is_profile_path(value: str) -> bool:
+    return value.endswith(".toml") or "/" in value
 
 
 def _is_url(value: str) -> bool:
@@ -63,5 +87,5 @@ def load_config(config_path: str | None = None, cwd: Path | None = None) -> Conf
         raise ReportgenError(f"{path}: config file not found")
     if path.is_file():
         config = replace(config, **_from_file(path), source=str(path))
-    env = {k: os.environ.get(f"REPORTGEN_{k.upper()}") for k in ("db", "profile", "templates", "output")}
+    env = {k: os.environ.get(f"REPORTGEN_{k.upper()}") or None for k in ENV_KEYS}  # set but empty: not set
     return config.with_overrides(**env)
