@@ -31,6 +31,7 @@ def summarize(store: Store, profile: Profile, scope: Scope, detail: bool = False
         summary.incident_rows = incident_rows(frame, profile)
         summary.revisions = revision_rows(store, scope)
         summary.series = series(frame, scope)
+        summary.daily = series(frame, scope, by_day=True)
     return summary
 
 
@@ -149,12 +150,12 @@ def revision_rows(store: Store, scope: Scope) -> list[RevisionRow]:
     ]
 
 
-def series(frame: pd.DataFrame, scope: Scope) -> list[dict]:
-    """Killed per day (a month's scope) or per month (longer scopes) and category."""
+def series(frame: pd.DataFrame, scope: Scope, by_day: bool = False) -> list[dict]:
+    """Killed per day (a month's scope, or ``by_day``) or per month (longer scopes) and category."""
     whole = frame[frame["subgroup"] == ""]
     if whole.empty:
         return []
-    length = 10 if scope.kind == "month" else 7
+    length = 10 if by_day or scope.kind == "month" else 7
     buckets = whole.assign(period=whole["date"].str[:length])
     sums = buckets.groupby(["period", "category"])["killed"].sum()
     return [{"period": p, "category": c, "killed": int(k)} for (p, c), k in sums.items()]

@@ -131,11 +131,13 @@ def tally_scope(year: str | None, period: str | None, as_of: str | None):
 
 @main.command()
 @click.option("--db", "demo_db", metavar="PATH", help="Where to create the demo database (default: a temporary directory).")
+@click.option("--output", metavar="DIR", default="output", show_default=True, help="Where to build the sample year's bulletins.")
 @pass_ctx
 @one_line_errors
-def demo(ctx: Context, demo_db: str | None) -> None:
-    """Import the illustrative 2023 sample data into a fresh database and print its tally."""
+def demo(ctx: Context, demo_db: str | None, output: str) -> None:
+    """Import the illustrative 2023 sample data into a fresh database, build its bulletins and print its tally."""
     from .aggregate import summarize
+    from .build import plan_jobs
     from .demo import SAMPLE_YEAR, load_sample
     from .periods import year_scope
     from .profile import load_profile
@@ -150,8 +152,57 @@ def demo(ctx: Context, demo_db: str | None) -> None:
     store = open_store(path)
     incidents, revisions = load_sample(store, profile)
     click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {path}", err=True)
+    built = _build_with_progress(ctx, store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output)
+    click.echo(f"Built {len(built)} bulletins of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
     summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
     click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
+
+
+@main.command()
+@click.option("--period", metavar="YYYY-MM|YYYY", help="One month's bulletin (YYYY-MM) or one year's (YYYY).")
+@click.option("--year", metavar="YYYY", help="A year's monthly bulletins and its year bulletin.")
+@click.option("--all", "all_", is_flag=True, help="Every month and year with data (the default).")
+@click.option("--output", metavar="DIR", help="Output folder (default: reportgen.toml's output, or ./output).")
+@_as_of_option
+@pass_ctx
+@one_line_errors
+def build(ctx: Context, period: str | None, year: str | None, all_: bool, output: str | None, as_of: str | None) -> None:
+    """Build bulletins (HTML, PDF, text, summary JSON) into OUTPUT/YYYY/MM/ and OUTPUT/YYYY/year/."""
+    from .build import plan_jobs
+    from .periods import parse_date
+
+    if all_ and (period or year):
+        raise ReportgenError("give --all, --period or --year, not several")
+    day = parse_date(as_of, "--as-of") if as_of else None
+    store = ctx.store(create=False)
+    jobs = plan_jobs(store, period=period, year=year, as_of=day)
+    _build_with_progress(ctx, store, ctx.profile(), jobs, output or ctx.config.output)
+
+
+def _build_with_progress(ctx: Context, store, profile, jobs: list, output: str) -> list:
+    """Build ``jobs`` into ``output``, with a progress bar on stderr when there is more than one."""
+    from .build import build_bulletins
+    from .render import RenderSettings
+
+    settings = RenderSettings(profile, templates=ctx.config.templates, organisation=ctx.config.organisation)
+
+    def report(done) -> None:
+        click.echo(str(Path(output, *done.job.folder)) + "/", err=True)
+
+    if len(jobs) < 2:
+        return build_bulletins(store, profile, jobs, output, settings, report)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("Building bulletins", total=len(jobs))
+
+        def advance(done) -> None:
+            progress.console.print(str(Path(output, *done.job.folder)) + "/", markup=False, highlight=False)
+            progress.advance(task)
+
+        return build_bulletins(store, profile, jobs, output, settings, advance)
 
 
 @main.command("revise")

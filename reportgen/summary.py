@@ -92,6 +92,7 @@ class Summary:
     revisions: list[RevisionRow] = field(default_factory=list)
     series: list[dict[str, Any]] = field(default_factory=list)  # per day or month x category
     data_version: str = ""
+    daily: list[dict[str, Any]] = field(default_factory=list)  # killed per day x category, whatever the scope
 
     def group(self, category: str) -> GroupLine | None:
         return next((g for g in self.groups if g.category == category), None)
@@ -122,4 +123,5 @@ class Summary:
             revisions=[RevisionRow(**r) for r in d.get("revisions", [])],
             series=list(d.get("series", [])),
             data_version=d.get("data_version", ""),
+            daily=list(d.get("daily", [])),
         )

@@ -1,0 +1,297 @@
+"""The charts stage: Altair specifications built from Summaries, drawn as SVG by vl-convert.
+
+Three charts per bulletin: fatalities by region stacked by category, fatalities
+per day (a month) or per month (a year) by category, and the cumulative line
+since 1 January. Each category keeps its profile colour in every chart.
+
+Safety: specifications carry inline ``data.values`` only; a spec naming a URL
+is refused, and vl-convert is called with ``allowed_base_urls=[]`` as a second
+layer. Control characters are stripped from every string of a spec, because
+vl-convert aborts the whole process (not an exception) on one that reaches a label.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+from xml.etree import ElementTree
+
+from defusedxml.ElementTree import fromstring as parse_xml
+
+from .errors import ReportgenError
+from .profile import Profile
+from .summary import Summary
+
+FONT = "DejaVu Sans"
+WIDTH = 640  # px of the whole chart, legend included: the A4 text width at 96 dpi, a little less
+BAR_STEP = 22  # px per region bar
+CHART_NAMES = ("regions", "timeline", "cumulative")
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
+# C0 controls (tab, line feed and carriage return become spaces), DEL, U+FFFE/U+FFFF and
+# lone surrogates: not allowed in XML, and fatal to vl-convert 1.9 in a label.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_FETCHING_KEYS = {"url", "href"}
+
+
+class ChartError(ReportgenError):
+    """A chart specification that could make vl-convert fetch something."""
+
+
+@dataclass(frozen=True)
+class ChartText:
+    """The words of the charts (from a template, so they follow the profile's language)."""
+
+    fatalities: str = "Fatalities"
+    region: str = "Region"
+    category: str = "Category"
+    day: str = "Day of the month"
+    month: str = "Month"
+    cumulative: str = "Fatalities since 1 January"
+    date: str = "Date"
+
+    @classmethod
+    def from_mapping(cls, words: Mapping[str, Any]) -> ChartText:
+        known = cls.__dataclass_fields__
+        return cls(**{k: str(v) for k, v in words.items() if k in known})
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the characters that XML (and vl-convert) cannot hold."""
+    return _NOT_XML.sub("", text.replace("\t", " ").replace("\n", " ").replace("\r", " "))
+
+
+def clean_spec(value: Any) -> Any:
+    """A copy of a specification with every string (keys included) cleaned."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_text(str(k)): clean_spec(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_spec(v) for v in value]
+    return value
+
+
+def refuse_fetching(spec: Any, where: str = "spec") -> None:
+    """Raise ChartError if a specification names a URL (data, image marks, href encodings)."""
+    if isinstance(spec, Mapping):
+        for key, value in spec.items():
+            if key in _FETCHING_KEYS:
+                raise ChartError(f"chart {where}.{key}: charts take inline data only, not URLs")
+            if key == "mark" and (value == "image" or (isinstance(value, Mapping) and value.get("type") == "image")):
+                raise ChartError(f"chart {where}.mark: image marks are not allowed")
+            refuse_fetching(value, f"{where}.{key}")
+    elif isinstance(spec, list):
+        for i, value in enumerate(spec):
+            refuse_fetching(value, f"{where}[{i}]")
+
+
+def vega_config() -> dict:
+    """Fonts and sizes shared by every chart: the page's font, readable at A4 size."""
+    return {
+        "font": FONT,
+        "background": None,
+        "view": {"stroke": None},
+        "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal",
+                 "titleColor": "#333", "labelColor": "#333", "gridColor": "#e3e3e3",
+                 "domainColor": "#888", "tickColor": "#888"},
+        "legend": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal",
+                   "orient": "top", "direction": "horizontal", "title": None, "symbolType": "square"},
+    }
+
+
+def to_svg(spec: Mapping[str, Any], name: str = "chart") -> str:
+    """The SVG of a Vega-Lite spec, drawn offline; ids made unique per chart for inlining."""
+    import vl_convert
+
+    spec = clean_spec(spec)
+    refuse_fetching(spec)
+    svg = vl_convert.vegalite_to_svg(spec, config=vega_config(), allowed_base_urls=[])
+    return inline_svg(svg, name)
+
+
+def inline_svg(svg: str, name: str) -> str:
+    """vl-convert's SVG made ready for inlining in HTML, and lighter for WeasyPrint.
+
+    Parsed and written back with ElementTree (never edited as text): no namespace
+    URLs, no interaction and ARIA attributes on the marks, empty paths and
+    attribute-less groups dropped, ids prefixed with ``name`` so that three
+    charts can share a page. Refuses an SVG that links to anything.
+    """
+    root = parse_xml(svg)
+    _slim(root, name)
+    root.attrib.update({"role": "img", "aria-labelledby": f"{name}-title"})
+    return ElementTree.tostring(root, encoding="unicode", short_empty_elements=True)
+
+
+_DROPPED_ATTRIBUTES = ("class", "role", "pointer-events")
+_EMPTY_PATHS = ("", "M0,0h0v0h0Z")
+
+
+def _slim(parent: ElementTree.Element, name: str) -> None:
+    children = []
+    for child in list(parent):
+        child.tag = child.tag.rsplit("}", 1)[-1]
+        for key in list(child.attrib):
+            local = key.rsplit("}", 1)[-1]
+            if local == "href":
+                raise ChartError(f"chart {name}: the drawn SVG links to a resource")
+            if key in _DROPPED_ATTRIBUTES or key.startswith("aria-") or (key == "opacity" and child.attrib[key] == "1"):
+                del child.attrib[key]
+        if key_id := child.attrib.get("id"):
+            child.attrib["id"] = f"{name}-{key_id}"
+        for key, value in child.attrib.items():
+            if "url(#" in value:
+                child.attrib[key] = value.replace("url(#", f"url(#{name}-")
+        _slim(child, name)
+        if child.tag == "path" and (child.get("d", "") in _EMPTY_PATHS or child.get("display") == "none"):
+            continue
+        if child.tag == "g" and not child.attrib:
+            children.extend(child)
+            continue
+        children.append(child)
+    parent[:] = children
+    parent.tag = parent.tag.rsplit("}", 1)[-1]
+
+
+# -- the specifications -------------------------------------------------------
+
+
+def category_scale(profile: Profile) -> dict:
+    """The one palette: each category's label and profile colour, in profile order."""
+    return {
+        "domain": [category_label(profile, c.key) for c in profile.categories],
+        "range": [c.color if _COLOUR.fullmatch(c.color) else "#999999" for c in profile.categories],
+    }
+
+
+def category_label(profile: Profile, key: str) -> str:
+    cat = profile.category(key)
+    label = cat.plural if cat else key
+    return label[:1].upper() + label[1:]
+
+
+def _order(profile: Profile) -> dict[str, int]:
+    return {c.key: i for i, c in enumerate(profile.categories)}
+
+
+def _color(profile: Profile) -> dict:
+    return {"field": "category", "type": "nominal", "scale": category_scale(profile)}
+
+
+def regions_chart(summary: Summary, profile: Profile, text: ChartText):
+    """Fatalities in each region's operations, stacked by category (horizontal bars)."""
+    import altair as alt
+
+    order = _order(profile)
+    rows = [
+        {"region": r.name, "category": category_label(profile, c.category), "killed": c.killed,
+         "order": order.get(c.category, 99)}
+        for r in summary.regions for c in r.categories
+    ]
+    names = [r.name for r in summary.regions]
+    return alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.7}).encode(
+        y=alt.Y("region:N", title=None, sort=names, axis={"labelLimit": 150}),
+        x=alt.X("sum(killed):Q", title=text.fatalities, axis=_count_axis()),
+        color=_color(profile),
+        order=alt.Order("order:Q"),
+        tooltip=[alt.Tooltip("region:N"), alt.Tooltip("category:N"), alt.Tooltip("killed:Q")],
+    ).properties(width=WIDTH, height={"step": BAR_STEP}, autosize={"type": "fit-x", "contains": "padding"})
+
+
+def timeline_chart(summary: Summary, profile: Profile, text: ChartText):
+    """Fatalities per day of the month (or per month of the year), stacked by category."""
+    import altair as alt
+
+    order = _order(profile)
+    steps = _steps(summary, profile.language)
+    by_key = dict(steps)
+    rows = [
+        {"step": by_key[p["period"]], "category": category_label(profile, p["category"]),
+         "killed": p["killed"], "order": order.get(p["category"], 99)}
+        for p in summary.series if p["period"] in by_key and p["killed"]
+    ]
+    title = text.day if summary.scope.kind == "month" else text.month
+    return alt.Chart(alt.Data(values=rows)).mark_bar().encode(
+        x=alt.X("step:O", title=title, scale={"domain": [label for _, label in steps]},
+                axis={"labelAngle": 0, "values": _tick_labels(steps)}),
+        y=alt.Y("sum(killed):Q", title=text.fatalities, axis=_count_axis()),
+        color=_color(profile),
+        order=alt.Order("order:Q"),
+    ).properties(width=WIDTH, height=170, autosize={"type": "fit-x", "contains": "padding"})
+
+
+def _count_axis() -> dict:
+    """Whole numbers, few ticks: every label is a text WeasyPrint lays out."""
+    return {"tickMinStep": 1, "format": "d", "tickCount": 5}
+
+
+def _tick_labels(steps: list[tuple[str, str]]) -> list[str]:
+    """Every month of a year; days 1, 5, 10, ... and the last of a month."""
+    if len(steps) <= 12:
+        return [label for _, label in steps]
+    keep = {0, len(steps) - 1} | set(range(4, len(steps) - 2, 5))
+    return [label for i, (_, label) in enumerate(steps) if i in keep]
+
+
+def _steps(summary: Summary, language: str) -> list[tuple[str, str]]:
+    """(period key, axis label) for every day of the month, or every month of the year."""
+    scope = summary.scope
+    if scope.kind == "month":
+        days = calendar.monthrange(scope.year, scope.start.month)[1]
+        return [(f"{scope.key}-{d:02d}", str(d)) for d in range(1, days + 1)]
+    names = month_names(language)
+    return [(f"{scope.year:04d}-{m:02d}", names[m - 1]) for m in range(1, 13)]
+
+
+def month_names(language: str) -> list[str]:
+    from babel.dates import get_month_names
+
+    names = get_month_names("abbreviated", locale=language)
+    return [str(names[m]) for m in range(1, 13)]
+
+
+def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: date | None = None):
+    """The running total since 1 January per category, to ``end`` (the scope's end)."""
+    import altair as alt
+
+    rows = cumulative_rows(summary, profile, end or summary.scope.end)
+    return alt.Chart(alt.Data(values=rows)).mark_line(interpolate="step-after", strokeWidth=2).encode(
+        x=alt.X("date:T", title=None, scale={"type": "utc"},
+                axis={"format": "%b", "formatType": "time", "tickCount": "month", "labelAngle": 0}),
+        y=alt.Y("killed:Q", title=text.cumulative, axis=_count_axis()),
+        color=_color(profile),
+    ).properties(width=WIDTH, height=170, autosize={"type": "fit-x", "contains": "padding"})
+
+
+def cumulative_rows(summary: Summary, profile: Profile, end: date) -> list[dict]:
+    """One point per category at 1 January, at each day its total changes, and at ``end``."""
+    start = date(summary.scope.year, 1, 1)
+    per_day: dict[tuple[str, str], int] = {}
+    for p in summary.daily:
+        per_day[(p["period"], p["category"])] = per_day.get((p["period"], p["category"]), 0) + p["killed"]
+    days = sorted({d for d, _ in per_day if start.isoformat() <= d <= end.isoformat()})
+    rows = []
+    for cat in profile.categories:
+        label, total = category_label(profile, cat.key), 0
+        rows.append({"date": start.isoformat(), "category": label, "killed": 0})
+        for day in days:
+            if per_day.get((day, cat.key)):
+                total += per_day[(day, cat.key)]
+                rows.append({"date": day, "category": label, "killed": total})
+        rows.append({"date": end.isoformat(), "category": label, "killed": total})
+    return rows
+
+
+def bulletin_charts(summary: Summary, running: Summary, profile: Profile, text: ChartText) -> dict[str, str]:
+    """The three SVG charts of a bulletin; ``running`` is the Summary since 1 January."""
+    specs = {
+        "regions": regions_chart(summary, profile, text),
+        "timeline": timeline_chart(summary, profile, text),
+        "cumulative": cumulative_chart(running, profile, text, summary.scope.end),
+    }
+    return {name: to_svg(chart.to_dict(validate=False), name) for name, chart in specs.items()}
