@@ -288,3 +288,31 @@ def test_the_sample_file_imports_whole(store, profile):
     stored = store.incident("2023-DZ-SHAJIRY")
     assert replace(stored, casualties=()).location == "Al-Shajiry Village"
     assert Casualty("combatants", "national-defence", 4, 18) in stored.casualties
+
+
+def readme_block(language: str) -> str:
+    """The ``language`` code block of the README's "Import formats" section."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Import formats\n", 1)[1].split("\n## ", 1)[0]
+    return re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)[1]
+
+
+def test_the_readme_examples_import_as_the_same_incident(tmp_path, profile):
+    (tmp_path / "example.csv").write_text(readme_block("csv"), encoding="utf-8")
+    (tmp_path / "example.json").write_text(readme_block("json"), encoding="utf-8")
+    from_csv = read_file(tmp_path / "example.csv", profile)
+    assert [i.id for i in from_csv] == ["2023-DZ-SHAJIRY"]
+    assert from_csv == read_file(tmp_path / "example.json", profile)
+    assert Casualty("combatants", "national-defence", 4, 18) in from_csv[0].casualties
+
+
+def test_the_readme_lists_every_csv_column(profile):
+    from reportgen.ingest.canonical import OPTIONAL, REQUIRED
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Import formats\n", 1)[1].split("\n## ", 1)[0]
+    for column in [*REQUIRED, *OPTIONAL, "CATEGORY_killed", "CATEGORY_injured"]:
+        assert f"| `{column}` |" in section, column
+    for category in profile.categories:
+        assert f"`{category.key}`" in section
+        assert all(f"`{s.key}`" in section for s in category.subgroups)
