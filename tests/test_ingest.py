@@ -256,9 +256,32 @@ def test_an_id_stored_with_other_values_is_refused_and_nothing_of_the_file_lands
     before = (store.count_incidents(), store.data_version())
     error = refused(import_file, store, profile, path)
     assert (error.line, error.field) == (3, "id")
-    assert "'T-001' is already stored with other values; record a changed toll with `reportgen revise`" in str(error)
+    assert str(error).endswith(
+        "incident 'T-001' is already stored with other values (combatants: stored 6 killed/2 injured, file 7/2);"
+        " record a changed toll with `reportgen revise`"
+    )
     assert (store.count_incidents(), store.data_version()) == before
     assert store.incident("T-004") is None
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    [(",Al-Shula,", ",Al-Shoula,", "(location: stored 'Al-Shula', file 'Al-Shoula')"),
+     (",4,2,,", ",4,2,combatants/iranian-backed=0,", None),
+     ("2023-03-12T18:30", "2023-03-12T18:31", "(recorded_at: stored '2023-03-12T18:30:00', file '2023-03-12T18:31:00')"),
+     (",0,0,0,0,4,2,,", ",0,0,0,1,4,2,,", "(civilians: stored 0 killed/0 injured, file 0/1)")],
+    ids=["text", "zero-subgroup-is-no-change", "recorded", "new-figure"],
+)
+def test_a_changed_record_names_what_changed(old, new, says, store, profile, tmp_path):
+    import_file(store, profile, DATA / "valid.csv")
+    path = tmp_path / "x.csv"
+    path.write_text((DATA / "valid.csv").read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+    if says is None:  # a subgroup of zero says nothing new: the same record
+        assert import_file(store, profile, path).unchanged == 3
+        return
+    error = refused(import_file, store, profile, path)
+    assert (error.line, error.field) == (5, "id")
+    assert says in str(error)
 
 
 def test_a_revised_incident_still_matches_the_file_it_came_from(store, profile):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..errors import InputError, ReportgenError
+from ..errors import InputError, ReportgenError, shown
 from ..profile import Profile
 from ..records import Casualty, Incident
 from ..store import Store
@@ -75,12 +75,27 @@ def _as_imported(store: Store, incident: Incident) -> Incident:
     return replace(incident, casualties=tuple(casualties))
 
 
-def _same(stored: Incident, new: Incident) -> bool:
-    def key(i: Incident) -> tuple:
-        said = {c for c in i.casualties if c.killed or c.injured or c.killed_low or c.killed_high}
-        return (replace(i, casualties=(), line=0), frozenset(said))
+def _difference(stored: Incident, new: Incident) -> str | None:
+    """What differs between a stored incident and a record of it, for a message; None if nothing."""
+    for name in ("date", "region", "province", "district", "location", "perpetrator", "kind", "summary", "sources",
+                 "recorded_at"):
+        if getattr(stored, name) != getattr(new, name):
+            return f"{name}: stored {shown(getattr(stored, name))}, file {shown(getattr(new, name))}"
+    was, now = _figures(stored), _figures(new)
+    for key in sorted(was.keys() | now.keys()):
+        before, after = was.get(key, _NONE), now.get(key, _NONE)
+        if before != after:
+            return f"{'/'.join(filter(None, key))}: stored {before[0]} killed/{before[1]} injured, file {after[0]}/{after[1]}"
+    return None
 
-    return key(stored) == key(new)
+
+_NONE = (0, 0, None, None)
+
+
+def _figures(incident: Incident) -> dict[tuple[str, str], tuple]:
+    """(killed, injured, low, high) by (category, subgroup); rows of all zeros say nothing."""
+    figures = {(c.category, c.subgroup): (c.killed, c.injured, c.killed_low, c.killed_high) for c in incident.casualties}
+    return {key: value for key, value in figures.items() if value != _NONE}
 
 
 def new_incidents(store: Store, path: Path, incidents: list[Incident]) -> list[Incident]:
@@ -90,10 +105,12 @@ def new_incidents(store: Store, path: Path, incidents: list[Incident]) -> list[I
     for incident in incidents:
         if incident.id not in existing:
             fresh.append(incident)
-        elif not _same(_as_imported(store, store.incident(incident.id)), incident):
+            continue
+        difference = _difference(_as_imported(store, store.incident(incident.id)), incident)
+        if difference:
             raise InputError(
                 str(path), incident.line, "id",
-                f"incident {incident.id!r} is already stored with other values;"
+                f"incident {incident.id!r} is already stored with other values ({difference});"
                 " record a changed toll with `reportgen revise`",
             )
     return fresh

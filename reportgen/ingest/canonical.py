@@ -130,7 +130,9 @@ def _csv_records(path: Path, text: str) -> Iterator[tuple[int, dict]]:
             if row:
                 yield where.line, _row_of(where, header, row)
     except csv.Error as exc:
-        raise where.error("CSV", f"malformed record ({exc}; a quoted field left open?)") from None
+        if "unexpected end of data" in str(exc):
+            raise where.error("CSV", "a quoted field opened in this record is still open at the end of the file") from None
+        raise where.error("CSV", f"malformed record ({exc})") from None
 
 
 @contextmanager
