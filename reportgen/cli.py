@@ -251,5 +251,29 @@ def history_command(ctx: Context, incident_id: str, fmt: str) -> None:
         console.print(table)
 
 
+@main.command("notice")
+@click.argument("incident_id")
+@click.option("--format", "fmt", type=click.Choice(["text", "html"]), default="text", show_default=True)
+@_as_of_option
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: standard output).")
+@pass_ctx
+@one_line_errors
+def notice_command(ctx: Context, incident_id: str, fmt: str, as_of: str | None, output: Path | None) -> None:
+    """A toll-update notice for the incident's latest revision (recorded by --as-of), with the year's tally."""
+    from .notice import build_notice, notice_html, notice_text, write_output
+    from .periods import parse_date
+
+    profile = ctx.profile()
+    day = parse_date(as_of, "--as-of") if as_of else None
+    notice = build_notice(ctx.store(), profile, incident_id, day)
+    render = notice_html if fmt == "html" else notice_text
+    text = render(notice, profile, ctx.config.templates)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_output(output, text)
+    click.echo(f"{output}: {fmt} notice of the revision recorded {notice.recorded_at}", err=True)
+
+
 if __name__ == "__main__":
     main()

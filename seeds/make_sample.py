@@ -58,8 +58,9 @@ SHAJIRY = dict(
     id="2023-DZ-SHAJIRY", date="2023-06-24", region="deir-ezzor", province="Deir Ezzor",
     district="Al-Masrib", location="Al-Shajiry Village", perpetrator="ISIS", kind="landmine",
     killed=4, injured=18, subgroup="national-defence",
-    summary="A landmine planted by ISIS cells exploded during a combing operation by members of "
-            "the National Defence in western Deir Ezzor desert within regime-held areas.",
+    # The toll-update notice cites the summary ("It is worth noting that the landmine ...");
+    # its area ("western Deir Ezzor desert within regime-held areas") comes from the profile.
+    summary="The landmine exploded during a combing operation by members of the National Defence in the region.",
 )
 SHAJIRY_REVISION = dict(
     incident_id=SHAJIRY["id"], killed=5, injured=17, reason="died of wounds", recorded="2023-06-26",
