@@ -71,10 +71,17 @@ def json_replace(old: str, new: str) -> bytes:
     return VALID_JSON.replace(old, new).encode("utf-8")
 
 
+def json_field(name: str, old: str, new: str, field: str, says: str, at: str | None = None) -> Bad:
+    """valid.json with ``old`` replaced by ``new``: an error in a field names the line of its key
+    (the line holding ``at``, by default the first line of ``new``)."""
+    content = json_replace(old, new)
+    return Bad(name, content, line_of(content.decode(), at or new.splitlines()[0]), field, says, "json")
+
+
 def json_count(literal: str) -> Bad:
     """valid.json with T-003's ISIS members killed written as ``literal``."""
-    return Bad(f"json-count-{literal[:12]}", json_replace('"killed": 4,', f'"killed": {literal},'),
-               LAST_JSON, "casualties.isis.killed", "expected a whole number 0-999999", "json")
+    return json_field(f"json-count-{literal[:12]}", '"killed": 4,', f'"killed": {literal},',
+                      "casualties.isis.killed", "expected a whole number 0-999999")
 
 
 TOMORROW = (date.today() + timedelta(days=1)).isoformat()
@@ -105,16 +112,16 @@ BAD = [
     Bad("subgroup-malformed", csv_with("subgroups", "civilians:women=1"), LAST_CSV, "subgroups",
         "expected category/subgroup=killed[/injured]"),
     Bad("subgroup-twice", csv_with("subgroups", "isis/x=1;isis/x=1"), LAST_CSV, "subgroups", "appears twice"),
-    Bad("json-unknown-region", json_replace('"region": "deir-ezzor"', '"region": "Atlantis"'), LAST_JSON,
-        "region", "expected one of the profile's regions", "json"),
-    Bad("json-unknown-actor", json_replace('"perpetrator": "russia"', '"perpetrator": "martians"'), LAST_JSON,
-        "perpetrator", "expected one of the profile's actors", "json"),
-    Bad("json-unknown-category", json_replace('"isis": {\n        "killed": 4', '"police": {\n        "killed": 4'),
-        LAST_JSON, "casualties.police", "expected one of the profile's categories", "json"),
-    Bad("json-unknown-subgroup", json_replace('"iranian-backed": 2', '"5th-corps": 2'), 2,
-        "casualties.combatants.subgroups.5th-corps", "expected a subgroup of combatants", "json"),
-    Bad("json-subgroup-larger-than-category", json_replace('"women": 1', '"women": 4'), 26,
-        "casualties.civilians.subgroups.women", "4 killed/0 injured is more than the 3 killed/2 injured", "json"),
+    json_field("json-unknown-region", '"region": "deir-ezzor"', '"region": "Atlantis"', "region",
+               "expected one of the profile's regions"),
+    json_field("json-unknown-actor", '"perpetrator": "russia"', '"perpetrator": "martians"', "perpetrator",
+               "expected one of the profile's actors"),
+    json_field("json-unknown-category", '"isis": {\n        "killed": 4', '"police": {\n        "killed": 4',
+               "casualties.police", "expected one of the profile's categories"),
+    json_field("json-unknown-subgroup", '"iranian-backed": 2', '"5th-corps": 2',
+               "casualties.combatants.subgroups.5th-corps", "expected a subgroup of combatants"),
+    json_field("json-subgroup-larger-than-category", '"women": 1', '"women": 4',
+               "casualties.civilians.subgroups.women", "4 killed/0 injured is more than the 3 killed/2 injured"),
     # dates
     Bad("impossible-date", csv_with("date", "2023-02-30"), LAST_CSV, "date", "expected a real calendar date, got '2023-02-30'"),
     Bad("month-13", csv_with("date", "2023-13-01"), LAST_CSV, "date", "expected a real calendar date"),
@@ -125,8 +132,7 @@ BAD = [
     Bad("arabic-digit-date", csv_with("date", "٢٠٢٣-03-12"), LAST_CSV, "date", "expected a date YYYY-MM-DD"),
     Bad("recorded-before-date", csv_with("recorded", "2023-03-11"), LAST_CSV, "recorded", "on or after the incident's date"),
     Bad("impossible-recorded-time", csv_with("recorded", "2023-03-12T25:00"), LAST_CSV, "recorded", "expected a real time of day"),
-    Bad("json-impossible-date", json_replace('"date": "2023-03-12"', '"date": "2023-02-30"'), LAST_JSON, "date",
-        "expected a real calendar date", "json"),
+    json_field("json-impossible-date", '"date": "2023-03-12"', '"date": "2023-02-30"', "date", "expected a real calendar date"),
     # counts that are not plain numbers
     *[Bad(f"count-{name}", csv_with("isis_killed", value), LAST_CSV, "isis_killed", "expected a whole number 0-999999")
       for name, value in {"negative": "-1", "decimal": "1.5", "arabic-indic": "٣", "fullwidth": "５",
@@ -134,9 +140,9 @@ BAD = [
                           "exponent": "1e3", "hex": "0x10", "million": "1000000", "word": "four"}.items()],
     *[json_count(v) for v in ("NaN", "Infinity", "-Infinity", "1e309", "true", "null", str(2**63), "1.5", "4.0",
                               "-1", '"4"', '"٣"', "9" * 5000, "[4]")],
-    Bad("json-count-subgroup-nan", json_replace('"iranian-backed": 2', '"iranian-backed": NaN'), 2,
-        "casualties.combatants.subgroups.iranian-backed", "expected a whole number", "json"),
-    Bad("json-id-nan", json_replace('"id": "T-003"', '"id": NaN'), LAST_JSON, "id", "expected text, got 'NaN'", "json"),
+    json_field("json-count-subgroup-nan", '"iranian-backed": 2', '"iranian-backed": NaN',
+               "casualties.combatants.subgroups.iranian-backed", "expected a whole number"),
+    json_field("json-id-nan", '"id": "T-003"', '"id": NaN', "id", "expected text, got 'NaN'"),
     # duplicates, columns and rows
     Bad("duplicate-id-in-file", csv_with("id", "T-001"), LAST_CSV, "id", "duplicate id 'T-001' (first on line 2)"),
     Bad("json-duplicate-id-in-file", json_replace('"id": "T-003"', '"id": "T-001"'), LAST_JSON, "id",
@@ -156,8 +162,8 @@ BAD = [
     Bad("stray-quote", csv_replace(",Al-Shula,", ',"Al-"Shula,'), LAST_CSV, "CSV", "malformed record"),
     Bad("empty-file", b"", 1, "header", "expected a header row"),
     Bad("json-missing-field", json_replace('    "region": "deir-ezzor",\n', ""), LAST_JSON, "region", "required field is missing", "json"),
-    Bad("json-unexpected-field", json_replace('"id": "T-003",', '"id": "T-003", "notes": "x",'), LAST_JSON, "notes",
-        "unexpected field", "json"),
+    json_field("json-unexpected-field", '"id": "T-003",', '"id": "T-003",\n    "notes": "x",', "notes", "unexpected field",
+               at='"notes"'),
     Bad("json-duplicate-key", json_replace('"killed": 4,', '"killed": 4, "killed": 5,'), LAST_JSON, "killed",
         "key appears twice in one object", "json"),
     Bad("json-duplicate-top-level-key", json_replace('"id": "T-003",', '"id": "T-003", "id": "T-004",'), LAST_JSON, "id",
@@ -185,14 +191,14 @@ BAD = [
       for column in ("location", "region", "perpetrator") for name, value in LINE_BREAKS.items()],
     *[Bad(f"{column}-{name}", csv_with(column, value), LAST_CSV, column, "not allowed in")
       for column in ("location", "region", "perpetrator") for name, value in CONTROLS.items() if name != "nul"],
-    Bad("json-location-nul", json_replace('"location": "Al-Shula"', '"location": "a\\u0000b"'), LAST_JSON, "location",
-        "control character '\\x00' not allowed", "json"),
-    Bad("json-region-u2028", json_replace('"region": "deir-ezzor"', '"region": "deir-ezzor\\u2028x"'), LAST_JSON, "region",
-        "line break '\\u2028' not allowed", "json"),
+    json_field("json-location-nul", '"location": "Al-Shula"', '"location": "a\\u0000b"', "location",
+               "control character '\\x00' not allowed"),
+    json_field("json-region-u2028", '"region": "deir-ezzor"', '"region": "deir-ezzor\\u2028x"', "region",
+               "line break '\\u2028' not allowed"),
     Bad("summary-bidi-override", csv_with("summary", "Struck \u202ehideouts"), LAST_CSV, "summary", "bidi control '\\u202e'"),
     Bad("field-200kb", csv_with("location", "x" * 200_000), LAST_CSV, "location", "expected at most 10000 characters, got 200000"),
-    Bad("json-field-200kb", json_replace('"location": "Al-Shula"', '"location": "' + "x" * 200_000 + '"'), LAST_JSON,
-        "location", "expected at most 10000 characters", "json"),
+    json_field("json-field-200kb", '"location": "Al-Shula"', '"location": "' + "x" * 200_000 + '"', "location",
+               "expected at most 10000 characters"),
     Bad("bad-id", csv_with("id", "../../etc/passwd"), LAST_CSV, "id", "expected letters, digits"),
     # markup that a terminal or rich would interpret
     Bad("rich-markup-region", csv_with("region", "[/]"), LAST_CSV, "region", "got '[/]'"),

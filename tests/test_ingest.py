@@ -339,3 +339,14 @@ def test_the_readme_lists_every_csv_column(profile):
     for category in profile.categories:
         assert f"`{category.key}`" in section
         assert all(f"`{s.key}`" in section for s in category.subgroups)
+
+
+def test_a_json_field_error_names_the_line_of_its_key(tmp_path, profile):
+    text = (DATA / "valid.json").read_text(encoding="utf-8")
+    text = text.replace('"location": "Al-Shula"', '"location": "Al-Shula \\"casualties\\": {\\"isis\\": {\\"killed\\": 1"')
+    text = text.replace('"killed": 4,', '"killed": -4,')
+    path = tmp_path / "x.json"
+    path.write_text(text, encoding="utf-8")
+    error = refused(read_file, path, profile)
+    assert error.field == "casualties.isis.killed"
+    assert text.splitlines()[error.line - 1].strip() == '"killed": -4,'

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from ..errors import shown
+from ..errors import InputError, shown
 from ..profile import Profile
 from ..records import Casualty, Incident
 from . import fields
@@ -246,8 +246,8 @@ _DECODER = json.JSONDecoder(
 )
 
 
-def _json_objects(path: Path, text: str) -> Iterator[tuple[int, object]]:
-    """The elements of the top-level array (or of ``{"incidents": [...]}``), with their line."""
+def _json_objects(path: Path, text: str) -> Iterator[tuple[int, int, object]]:
+    """The elements of the top-level array (or of ``{"incidents": [...]}``), with their line and offset."""
     name = str(path)
     pos = len(text) - len(text.lstrip())
     if text.startswith("{", pos):
@@ -272,7 +272,7 @@ def _json_objects(path: Path, text: str) -> Iterator[tuple[int, object]]:
                 raise Where(name, _line(text, pos)).error("JSON", "expected ',' or ']' between incidents")
             pos = ws.match(text, pos + 1).end()
         first = False
-        where = Where(name, _line(text, pos))
+        where, start = Where(name, _line(text, pos)), pos
         try:
             value, pos = _DECODER.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
@@ -282,7 +282,7 @@ def _json_objects(path: Path, text: str) -> Iterator[tuple[int, object]]:
             raise where.error(_name(exc.key), "key appears twice in one object") from None
         except RecursionError:
             raise where.error("JSON", "nested too deeply") from None
-        yield where.line, value
+        yield where.line, start, value
     rest = ws.match(text, pos).end()
     if wrapped:
         rest = ws.match(text, rest + 1).end() if text.startswith("}", rest) else -1
@@ -336,7 +336,25 @@ def _json_count(where: Where, field: str, value: object) -> int:
 
 def read_json(path: Path, profile: Profile) -> list[Incident]:
     text = fields.decode(path)
-    return [_json_incident(Where(str(path), line), obj, profile) for line, obj in _json_objects(path, text)]
+    incidents = []
+    for line, start, obj in _json_objects(path, text):
+        try:
+            incidents.append(_json_incident(Where(str(path), line), obj, profile))
+        except InputError as error:
+            raise InputError(error.file, _field_line(text, start, error), error.field, error.message) from None
+    return incidents
+
+
+def _field_line(text: str, start: int, error: InputError) -> int | None:
+    """The line of the key that ``error.field`` names (``casualties.isis.killed``) inside the
+    record starting at ``start``; the record's own line when the key cannot be found."""
+    pos = start
+    for key in (error.field or "").split("."):
+        m = re.compile(rf'(?<!\\)"{re.escape(key)}"\s*:').search(text, pos)
+        if not COLUMN.fullmatch(key) or not m:
+            return error.line
+        pos = m.start()
+    return _line(text, pos) if pos > start else error.line
 
 
 def _json_incident(where: Where, obj: object, profile: Profile) -> Incident:
