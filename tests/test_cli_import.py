@@ -392,7 +392,8 @@ def test_the_installed_script_prints_one_line_and_no_traceback(content, field, d
     path.write_bytes(content)
     before = snapshot(db)
     script = Path(sys.executable).parent / "reportgen"
-    done = subprocess.run([str(script), "--db", str(db), "import", str(path)], capture_output=True, text=True, timeout=60)
+    command = [str(script)] if script.is_file() else [sys.executable, "-m", "reportgen.cli"]
+    done = subprocess.run([*command, "--db", str(db), "import", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert done.stderr.startswith(f"reportgen: error: {path}:{LAST_CSV}: {field}: ")
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
