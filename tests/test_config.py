@@ -109,8 +109,9 @@ def test_defaults():
         ('db = "a.db"\n[reportgen]\ndb = "b.db"\n', "db: given both at the top and under [reportgen]"),
         ("db = \n", "not valid TOML (Invalid value (at line 1, column 6))"),
         ('[other]\nx = "[/]"\n', f"{CONFIG_FILE}:1: other: unknown setting"),
+        ('db: !!python/object/apply:os.system ["touch pwned.db"]\n', "not valid TOML"),
     ],
-    ids=["unknown", "unknown-in-section", "not-text", "empty", "twice", "not-toml", "unknown-table"],
+    ids=["unknown", "unknown-in-section", "not-text", "empty", "twice", "not-toml", "unknown-table", "yaml-tag-is-no-code"],
 )
 def test_a_bad_config_file_is_one_line_naming_the_setting(content, says, tmp_path, cli):
     (tmp_path / CONFIG_FILE).write_text(content, encoding="utf-8")
