@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from .errors import ReportgenError, shown
@@ -116,14 +116,14 @@ def _dash(where: Where) -> str:
 
 
 def _recorded_at(where: Where, dash: str, value: str | None, incident: Incident, revisions: list[Revision]) -> str:
-    """When the revision was recorded: given, or now (local time); never before what it revises.
+    """When the revision was recorded: given, or now (local time); never in the future, never before what it revises.
 
     As-of reconstruction undoes revisions in the order they were recorded, so a
     revision may not be dated before the incident or its latest revision.
     """
     field = f"{dash}recorded"
     value = value or datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
-    recorded = fields.iso_date(where, field, value, allow_time=True)
+    recorded = fields.iso_date(where, field, value, allow_time=True, latest=date.today())
     first = max(incident.date, incident.recorded_at[:10])
     if recorded[:10] < first:
         raise where.error(field, f"expected a date on or after the incident's date and recording ({first}), got {recorded}")

@@ -81,6 +81,7 @@ REFUSALS = [
     (["revise", SHAJIRY, "--killed", "combatants=6", "--recorded", "2023-06-25"],
      "--recorded: expected a time on or after the incident's latest revision (2023-06-26), got 2023-06-25"),
     (["revise", SHAJIRY, "--killed", "combatants=6", "--recorded", "yesterday"], "--recorded: expected a date YYYY-MM-DD"),
+    (["revise", SHAJIRY, "--killed", "combatants=6", "--recorded", "2999-01-01T10:00"], "--recorded: expected a date between 1900 and"),
     (["revise", SHAJIRY, "--killed", "combatants=6", "--reason", ""], "--reason: expected a value, got an empty field"),
 ]
 

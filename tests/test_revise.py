@@ -126,6 +126,7 @@ def test_a_correction_may_lower_the_figures(landmine, profile):
         ("DZ-1", ["combatants=5"], [], {"recorded_at": "2023-06-23"},
          "--recorded: expected a date on or after the incident's date and recording (2023-06-24), got 2023-06-23"),
         ("DZ-1", ["combatants=5"], [], {"recorded_at": "2023-06-31"}, "--recorded: expected a real calendar date"),
+        ("DZ-1", ["combatants=5"], [], {"recorded_at": "2999-01-01"}, "--recorded: expected a date between 1900 and"),
         ("DZ-1", ["combatants=5"], [], {"reason": "  "}, "--reason: expected a value, got an empty field"),
         ("DZ-1", ["combatants=5"], [], {"reason": "died\nof wounds"}, "--reason: line break"),
     ],
