@@ -15,7 +15,7 @@ from reportgen.cli import main
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "demo.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(path)])
+    result = CliRunner().invoke(main, ["demo", "--db", str(path), "--output", str(path.parent / "output")])
     assert result.exit_code == 0, result.output
     return path
 
