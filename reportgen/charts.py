@@ -44,20 +44,23 @@ class ChartError(ReportgenError):
 
 @dataclass(frozen=True)
 class ChartText:
-    """The words of the charts (from a template, so they follow the profile's language)."""
+    """The words of the charts, from the template ``html/chart_text.j2`` (they follow the profile's language)."""
 
-    fatalities: str = "Fatalities"
-    region: str = "Region"
-    category: str = "Category"
-    day: str = "Day of the month"
-    month: str = "Month"
-    cumulative: str = "Fatalities since 1 January"
-    date: str = "Date"
+    fatalities: str
+    region: str
+    category: str
+    day: str
+    month: str
+    cumulative: str
+    date: str
 
     @classmethod
     def from_mapping(cls, words: Mapping[str, Any]) -> ChartText:
         known = cls.__dataclass_fields__
-        return cls(**{k: str(v) for k, v in words.items() if k in known})
+        missing = sorted(set(known) - set(words))
+        if missing:
+            raise ReportgenError(f"chart words missing: {', '.join(missing)} (set them in html/chart_text.j2)")
+        return cls(**{k: str(words[k]) for k in known})
 
 
 def clean_text(text: str) -> str:
@@ -124,6 +127,7 @@ def inline_svg(svg: str, name: str) -> str:
     """
     root = parse_xml(svg)
     _slim(root, name)
+    root.attrib.pop("class", None)
     root.attrib.update({"role": "img", "aria-labelledby": f"{name}-title"})
     return ElementTree.tostring(root, encoding="unicode", short_empty_elements=True)
 
@@ -136,6 +140,7 @@ def _slim(parent: ElementTree.Element, name: str) -> None:
     children = []
     for child in list(parent):
         child.tag = child.tag.rsplit("}", 1)[-1]
+        invisible = child.get("class") == "background" and "fill" not in child.attrib and "stroke" not in child.attrib
         for key in list(child.attrib):
             local = key.rsplit("}", 1)[-1]
             if local == "href":
@@ -148,7 +153,7 @@ def _slim(parent: ElementTree.Element, name: str) -> None:
             if "url(#" in value:
                 child.attrib[key] = value.replace("url(#", f"url(#{name}-")
         _slim(child, name)
-        if child.tag == "path" and (child.get("d", "") in _EMPTY_PATHS or child.get("display") == "none"):
+        if child.tag == "path" and (invisible or child.get("d", "") in _EMPTY_PATHS or child.get("display") == "none"):
             continue
         if child.tag == "g" and not child.attrib:
             children.extend(child)
@@ -264,7 +269,7 @@ def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: d
         x=alt.X("date:T", title=None, scale={"type": "utc"},
                 axis={"format": "%b", "formatType": "time", "tickCount": "month", "labelAngle": 0}),
         y=alt.Y("killed:Q", title=text.cumulative, axis=_count_axis()),
-        color=_color(profile),
+        color={**_color(profile), "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3}},
     ).properties(width=WIDTH, height=170, autosize={"type": "fit-x", "contains": "padding"})
 
 

@@ -145,6 +145,11 @@ class BulletinPage:
             "killed": {c.key: sum(self.region_killed(r)[c.key] for r in regions) for c in self.categories},
         }
 
+    def subgroup_label(self, category: str, subgroup: str) -> str:
+        cat = self.profile.category(category)
+        sub = cat.subgroup(subgroup) if cat else None
+        return sub.plural if sub else subgroup
+
     def as_context(self) -> dict[str, Any]:
         return {"page": self, "summary": self.summary, "scope": self.scope}
 
@@ -202,14 +207,30 @@ def headline_figures(bulletin: Bulletin, profile: Profile) -> list[Figure]:
 
 
 def chart_text(env: jinja2.Environment) -> ChartText:
-    """The charts' words, from the template ``html/chart_text.j2`` (overridable like any template)."""
-    module = env.get_template(CHART_TEXT_TEMPLATE).make_module()
-    return ChartText.from_mapping({k: getattr(module, k) for k in dir(module) if not k.startswith("_")})
+    """The charts' words: the shipped ``html/chart_text.j2``, then a user's copy word by word."""
+    words: dict[str, Any] = {}
+    for name in (f"default:{CHART_TEXT_TEMPLATE}", CHART_TEXT_TEMPLATE):
+        module = env.get_template(name).make_module()
+        words.update({k: getattr(module, k) for k in dir(module) if not k.startswith("_")})
+    return ChartText.from_mapping(words)
 
 
-def page(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment, charts: dict[str, str]) -> BulletinPage:
+@dataclass(frozen=True)
+class Tallies:
+    """The source-format texts of a bulletin: the period's, and (for a month) the year to date."""
+
+    period: str
+    running: str
+
+
+def tallies(bulletin: Bulletin, settings: RenderSettings) -> Tallies:
+    profile, user_dir = settings.profile, settings.templates
+    running = tally_text(bulletin.running, profile, user_dir) if bulletin.kind == "month" else ""
+    return Tallies(tally_text(bulletin.summary, profile, user_dir).rstrip("\n"), running.rstrip("\n"))
+
+
+def page(bulletin: Bulletin, settings: RenderSettings, charts: dict[str, str], texts: Tallies) -> BulletinPage:
     profile = settings.profile
-    running_tally = tally_text(bulletin.running, profile, settings.templates) if bulletin.kind == "month" else ""
     return BulletinPage(
         kind=bulletin.kind,
         summary=bulletin.summary,
@@ -224,8 +245,8 @@ def page(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment, 
         figures=headline_figures(bulletin, profile),
         categories=list(profile.categories),
         category_labels={c.key: category_label(profile, c.key) for c in profile.categories},
-        tally=tally_text(bulletin.summary, profile, settings.templates),
-        running_tally=running_tally,
+        tally=texts.period,
+        running_tally=texts.running,
         # vl-convert's SVG (labels escaped by it, links refused by charts.inline_svg) is the only markup from outside a template
         charts={name: Markup(svg) for name, svg in charts.items()},  # noqa: S704
     )
@@ -240,26 +261,26 @@ def render_charts(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Envi
 
 
 def render_html(bulletin: Bulletin, settings: RenderSettings, charts: dict[str, str] | None = None,
-                env: jinja2.Environment | None = None) -> str:
-    """The self-contained bulletin.html."""
+                env: jinja2.Environment | None = None, texts: Tallies | None = None) -> str:
+    """The self-contained bulletin.html (``charts`` and ``texts`` are computed when not given)."""
     env = env or settings.environment()
     if charts is None:
         charts = render_charts(bulletin, settings, env)
     missing = set(CHART_NAMES) - set(charts)
     if missing:
         raise ReportgenError(f"charts missing: {', '.join(sorted(missing))}")
-    context = page(bulletin, settings, env, charts)
+    context = page(bulletin, settings, charts, texts or tallies(bulletin, settings))
     return env.get_template(TEMPLATES[bulletin.kind]).render(context.as_context())
 
 
-def render_text(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment | None = None) -> str:
+def render_text(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment | None = None,
+                texts: Tallies | None = None) -> str:
     """bulletin.txt: the source-format tally of the period (and of the year to date)."""
     env = env or settings.environment()
-    profile = settings.profile
-    running = tally_text(bulletin.running, profile, settings.templates) if bulletin.kind == "month" else ""
+    texts = texts or tallies(bulletin, settings)
     return env.get_template(TEXT_TEMPLATE).render(
         summary=bulletin.summary, scope=bulletin.summary.scope, kind=bulletin.kind,
-        tally=tally_text(bulletin.summary, profile, settings.templates).rstrip("\n"), running_tally=running.rstrip("\n"),
+        tally=texts.period, running_tally=texts.running,
     )
 
 
@@ -295,6 +316,7 @@ _FONTS = None
 def render_bulletin(bulletin: Bulletin, settings: RenderSettings) -> Rendered:
     """All four outputs of one bulletin; the same SVG charts in the HTML and the PDF."""
     env = settings.environment()
-    html = render_html(bulletin, settings, env=env)
-    return Rendered(html=html, pdf=render_pdf(html, settings), text=render_text(bulletin, settings, env),
+    texts = tallies(bulletin, settings)
+    html = render_html(bulletin, settings, env=env, texts=texts)
+    return Rendered(html=html, pdf=render_pdf(html, settings), text=render_text(bulletin, settings, env, texts),
                     summary_json=summary_json(bulletin))
