@@ -18,7 +18,7 @@ ROW_COLUMNS = [
 def period_frame(store: Store, scope: Scope, profile: Profile) -> pd.DataFrame:
     """The scope's casualty rows (one per incident, category and subgroup) as a DataFrame."""
     frame = pd.DataFrame(store.casualty_rows(scope.start, scope.end, scope.as_of), columns=ROW_COLUMNS)
-    frame["operation"] = frame["perpetrator"].isin(profile.operations_by)
+    frame["operation"] = frame["perpetrator"].isin(profile.operations_by) | profile.all_operations
     return frame
 
 
@@ -64,6 +64,17 @@ def _range_sum(rows: pd.DataFrame, column: str) -> int | None:
     return int(rows[column].fillna(rows["killed"]).sum())
 
 
+def _range_sums(rows: pd.DataFrame, by: list[str]) -> dict:
+    """(low, high) sums by ``by`` for the groups where some row has a range; rows without one count at their best figure."""
+    ranged = rows[rows["killed_low"].notna() | rows["killed_high"].notna()]
+    if ranged.empty:
+        return {}
+    keys = set(ranged.groupby(by).groups)
+    filled = rows.assign(low=rows["killed_low"].fillna(rows["killed"]), high=rows["killed_high"].fillna(rows["killed"]))
+    sums = filled.groupby(by)[["low", "high"]].sum()
+    return {k: (int(v["low"]), int(v["high"])) for k, v in sums.iterrows() if k in keys}
+
+
 def group_line(frame: pd.DataFrame, whole: pd.DataFrame, profile: Profile, key: str, operations: int) -> GroupLine:
     category = profile.category(key)
     rows = whole[whole["category"] == key]
@@ -87,8 +98,9 @@ def region_lines(frame: pd.DataFrame, profile: Profile) -> list[RegionLine]:
     injured = _sums(whole, ["region", "category"], "injured")
     parts = _sums(ops[ops["subgroup"] != ""], ["region", "category", "subgroup"])
     operations = {k: int(v) for k, v in ops.groupby("region")["incident"].nunique().items()}
+    ranges = _range_sums(whole, ["region", "category"])
     lines = []
-    for region in profile.regions:
+    for region in profile.regions_for(operations):
         if not operations.get(region.key):
             continue
         counts = [
@@ -99,6 +111,8 @@ def region_lines(frame: pd.DataFrame, profile: Profile) -> list[RegionLine]:
                 subgroups={
                     s: n for (r, cat, s), n in parts.items() if r == region.key and cat == c and n
                 },
+                killed_low=ranges.get((region.key, c), (None, None))[0],
+                killed_high=ranges.get((region.key, c), (None, None))[1],
             )
             for c in region.categories
         ]

@@ -7,7 +7,9 @@ are chosen by name; a user's own profile is chosen by path.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from .errors import ReportgenError
@@ -52,12 +54,59 @@ class Region:
     province: str
     categories: tuple[str, ...]  # the publisher's order of categories in this region
     compact: bool | None  # None: decided by the profile's fatality threshold
+    aliases: tuple[str, ...] = ()  # other spellings found in imported data ("Deir ez Zor")
 
 
 @dataclass(frozen=True)
 class Actor:
     key: str
     name: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule of a dataset mapping: it applies to a record whose named fields each
+    match one of their patterns (shell-style ``*`` and ``?``, case-insensitive).
+
+    ``then`` is what the rule decides: a category key (victim and side rules) or an
+    actor key (actor rules).
+    """
+
+    then: str
+    subgroup: str
+    when: tuple[tuple[str, tuple[str, ...]], ...]
+
+    def applies(self, record: Mapping[str, str]) -> bool:
+        return all(
+            any(fnmatchcase(record.get(name, "").casefold(), p.casefold()) for p in patterns)
+            for name, patterns in self.when
+        )
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.when)
+
+
+@dataclass(frozen=True)
+class DatasetMapping:
+    """How the records of a published dataset (ACLED, UCDP GED) become incidents."""
+
+    dataset: str
+    columns: dict[str, str]  # region, province, district, location -> the dataset's column
+    region_default: str  # the region of a record whose region column is empty ("" refuses it)
+    unattributed: str  # the category of deaths that no rule attributes
+    civilians: str  # the category of UCDP's deaths_civilians
+    victims: tuple[Rule, ...]  # ACLED: which category an event's fatalities belong to
+    sides: tuple[Rule, ...]  # UCDP: which category a side's deaths belong to
+    actors: tuple[Rule, ...]  # which profile actor a record's perpetrator is
+    require_known_actors: bool  # refuse a record whose perpetrator no actor rule knows
+    kinds: dict[str, str]  # the dataset's event type -> the profile's kind
+    id_prefix: str
+    revision_reason: str  # the reason recorded when a re-import changes a toll
+
+    def first(self, rules: tuple[Rule, ...], record: Mapping[str, str]) -> tuple[int, Rule] | None:
+        """The first rule (1-based number, rule) that applies to ``record``."""
+        return next(((n, r) for n, r in enumerate(rules, 1) if r.applies(record)), None)
 
 
 @dataclass(frozen=True)
@@ -77,15 +126,42 @@ class Profile:
     group_order: tuple[str, ...]
     actors: tuple[Actor, ...]
     kinds: dict[str, str] = field(default_factory=dict)
+    operation_singular: str = "operation"
+    operation_plural: str = "operations"
+    mappings: dict[str, DatasetMapping] = field(default_factory=dict)
 
     def category(self, key: str) -> Category | None:
         return next((c for c in self.categories if c.key == key), None)
 
     def region(self, key_or_name: str) -> Region | None:
+        """The region of that key, name or alias; with open regions, one named so."""
         wanted = key_or_name.casefold()
-        return next(
-            (r for r in self.regions if wanted in (r.key.casefold(), r.name.casefold())), None
+        found = next(
+            (r for r in self.regions if wanted in (r.key.casefold(), r.name.casefold(), *map(str.casefold, r.aliases))),
+            None,
         )
+        if found is None and self.open_regions and key_or_name.strip():
+            return self._open_region(key_or_name.strip())
+        return found
+
+    @property
+    def open_regions(self) -> bool:
+        """A profile that lists no regions takes them from the data (ACLED's admin1, UCDP's adm_1)."""
+        return not self.regions
+
+    def _open_region(self, name: str) -> Region:
+        return Region(key=name, name=name, province=name, categories=self.category_keys, compact=None)
+
+    def regions_for(self, keys: Iterable[str]) -> tuple[Region, ...]:
+        """The listed regions; with open regions, the regions ``keys`` name, by name."""
+        if not self.open_regions:
+            return self.regions
+        return tuple(self._open_region(k) for k in sorted(set(keys), key=str.casefold))
+
+    @property
+    def all_operations(self) -> bool:
+        """``operations_by = ["*"]``: every incident counts as an operation, whoever the perpetrator."""
+        return "*" in self.operations_by
 
     def actor(self, key_or_name: str) -> Actor | None:
         wanted = key_or_name.casefold()
@@ -168,7 +244,82 @@ def _region(d: dict, default_order: tuple[str, ...]) -> Region:
         province=d.get("province", d["name"]),
         categories=tuple(d.get("categories", default_order)),
         compact=d.get("compact"),
+        aliases=tuple(_strings(d.get("aliases", []), f"regions.{d['key']}.aliases")),
     )
+
+
+DATASETS = ("acled", "ucdp")
+RULE_OUTCOMES = {"victims": "category", "sides": "category", "actors": "key"}
+
+
+def _strings(value: object, where: str) -> list[str]:
+    """A string or a list of strings (patterns, aliases)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise ValueError(f"{where} (expected text or a list of texts)")
+
+
+def _rule(d: dict, where: str, outcome: str) -> Rule:
+    if not isinstance(d, dict) or not isinstance(d.get(outcome), str):
+        raise ValueError(f"{where}.{outcome}")
+    when = tuple(
+        (name, tuple(_strings(value, f"{where}.{name}")))
+        for name, value in d.items()
+        if name not in (outcome, "subgroup")
+    )
+    if not when:
+        raise ValueError(f"{where} (a rule needs at least one field to match)")
+    return Rule(then=d[outcome], subgroup=d.get("subgroup", ""), when=when)
+
+
+def _mapping(dataset: str, d: dict, categories: dict[str, Category], actors: set[str], kinds: dict) -> DatasetMapping:
+    where = f"mapping.{dataset}"
+    rules = {
+        part: tuple(_rule(r, f"{where}.{part}[{n}]", RULE_OUTCOMES[part]) for n, r in enumerate(d.get(part, []), 1))
+        for part in RULE_OUTCOMES
+    }
+    mapping = DatasetMapping(
+        dataset=dataset,
+        columns={k: d.get(k, default) for k, default in _COLUMN_DEFAULTS[dataset].items()},
+        region_default=d.get("region_default", ""),
+        unattributed=d["unattributed"],
+        civilians=d.get("civilians", ""),
+        victims=rules["victims"],
+        sides=rules["sides"],
+        actors=rules["actors"],
+        require_known_actors=bool(d.get("require_known_actors", False)),
+        kinds={str(k): v for k, v in d.get("kinds", {}).items()},
+        id_prefix=d.get("id_prefix", ""),
+        revision_reason=d.get("revision_reason", f"updated in the {dataset.upper()} data"),
+    )
+    _check_mapping(where, mapping, categories, actors, kinds)
+    return mapping
+
+
+_COLUMN_DEFAULTS = {
+    "acled": {"region": "admin1", "province": "admin1", "district": "admin2", "location": "location"},
+    "ucdp": {"region": "adm_1", "province": "adm_1", "district": "adm_2", "location": "where_coordinates"},
+}
+
+
+def _check_mapping(where: str, m: DatasetMapping, categories: dict[str, Category], actors: set[str], kinds: dict) -> None:
+    wanted = [("unattributed", m.unattributed)] + ([("civilians", m.civilians)] if m.dataset == "ucdp" else [])
+    for n, rule in enumerate(m.victims + m.sides, 1):
+        wanted.append((f"rule {n}", rule.then))
+    for name, key in wanted:
+        if key not in categories:
+            raise ValueError(f"{where}.{name}: category {key!r} (expected one of {', '.join(categories)})")
+    for rule in m.victims + m.sides:
+        if rule.subgroup and categories[rule.then].subgroup(rule.subgroup) is None:
+            raise ValueError(f"{where}: subgroup {rule.then}/{rule.subgroup}")
+    for rule in m.actors:
+        if actors and rule.then not in actors:
+            raise ValueError(f"{where}.actors: actor {rule.then!r} (expected one of {', '.join(sorted(actors))})")
+    for value in m.kinds.values():
+        if kinds and value not in kinds:
+            raise ValueError(f"{where}.kinds: kind {value!r} (expected one of {', '.join(kinds)})")
 
 
 def _profile_from_dict(data: dict, path: Path) -> Profile:
@@ -182,6 +333,14 @@ def _profile_from_dict(data: dict, path: Path) -> Profile:
     group_order = tuple(data.get("tally", {}).get("group_order", keys))
     if set(group_order) != set(keys):
         raise ValueError("tally.group_order (must list every category once)")
+    actors = tuple(Actor(a["key"], a.get("name", a["key"])) for a in data.get("actors", []))
+    kinds = dict(data.get("kinds", {}))
+    mappings = {}
+    for dataset, section in data.get("mapping", {}).items():
+        if dataset not in DATASETS:
+            raise ValueError(f"mapping.{dataset} (expected one of {', '.join(DATASETS)})")
+        by_key = {c.key: c for c in categories}
+        mappings[dataset] = _mapping(dataset, section, by_key, {a.key for a in actors}, kinds)
     return Profile(
         name=data.get("name", path.stem),
         path=str(path),
@@ -196,6 +355,9 @@ def _profile_from_dict(data: dict, path: Path) -> Profile:
         regions=regions,
         categories=categories,
         group_order=group_order,
-        actors=tuple(Actor(a["key"], a.get("name", a["key"])) for a in data.get("actors", [])),
-        kinds=dict(data.get("kinds", {})),
+        actors=actors,
+        kinds=kinds,
+        operation_singular=data.get("operation_singular", "operation"),
+        operation_plural=data.get("operation_plural", "operations"),
+        mappings=mappings,
     )
