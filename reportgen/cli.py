@@ -78,15 +78,42 @@ def main(ctx: click.Context, db: str | None, profile: str | None, config_path: s
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), help="Input format (default: from the file name).")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "acled", "ucdp"]),
+              help="Input format (default: from the file name; ACLED and UCDP GED exports need acled or ucdp).")
+@click.option("--skip-invalid", "rejects", metavar="REJECTS.csv", type=click.Path(dir_okay=False, path_type=Path),
+              help="With --format acled|ucdp: import the valid rows and write the rejected ones, with their reasons, here.")
 @pass_ctx
 @one_line_errors
-def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None) -> None:
-    """Import incidents from CSV or JSON files, each file all or nothing."""
-    from .ingest import import_files
+def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejects: Path | None) -> None:
+    """Import incidents from CSV or JSON files or ACLED / UCDP GED exports, each file all or nothing.
 
-    for result in import_files(lambda: ctx.store(create=True), ctx.profile(), files, fmt):
-        click.echo(f"{result.file}: {result.added} incidents added, {result.unchanged} already stored")
+    Re-importing an updated ACLED or UCDP export records changed tolls as revisions.
+    """
+    from .ingest import DATASETS, import_files
+
+    if fmt not in DATASETS:
+        if rejects:
+            raise ReportgenError("--skip-invalid works with --format acled or ucdp")
+        for result in import_files(lambda: ctx.store(create=True), ctx.profile(), files, fmt):
+            click.echo(f"{result.file}: {result.added} incidents added, {result.unchanged} already stored")
+        return
+    from .export import write_atomic
+    from .ingest.events import import_event_files, rejects_csv
+
+    if rejects and any(rejects.resolve() == f.resolve() for f in files):
+        raise ReportgenError(f"--skip-invalid {rejects}: that is an input file; name another file for the rejected rows")
+    rejected: list = []
+    for result in import_event_files(lambda: ctx.store(create=True), ctx.profile(), files, DATASETS[fmt], rejects is not None):
+        for warning in result.warnings:
+            click.echo(f"reportgen: warning: {warning}", err=True)
+        rejected += result.rejected
+        skipped = f", {len(result.rejected)} rows rejected" if rejects else ""
+        click.echo(f"{result.file}: {result.added} incidents added, {result.revised} revised,"
+                   f" {result.unchanged} already stored{skipped}")
+        if rejects:
+            write_atomic(rejects, rejects_csv(rejected).encode("utf-8"))
+    if rejects:
+        click.echo(f"{rejects}: {len(rejected)} rejected rows with their reasons", err=True)
 
 
 def _as_of_option(func):

@@ -16,9 +16,12 @@ from ..errors import InputError, ReportgenError, shown
 from ..profile import Profile
 from ..records import Casualty, Incident
 from ..store import Store
-from . import canonical
+from . import acled, canonical, ucdp
+from .events import EventImport, import_event_files, import_events
 
-READERS = {"csv": canonical.read_csv, "json": canonical.read_json}
+READERS = {"csv": canonical.read_csv, "json": canonical.read_json, "acled": acled.read_acled, "ucdp": ucdp.read_ucdp}
+# Published datasets with stable event ids: a re-import revises changed tolls (see ``events``).
+DATASETS = {"acled": acled.DATASET, "ucdp": ucdp.DATASET}
 
 
 @dataclass
@@ -121,9 +124,11 @@ def _nonzero(casualties: tuple[Casualty, ...]) -> list[Casualty]:
     return [c for c in casualties if c.killed or c.injured or not c.subgroup]
 
 
-def import_file(store: Store, profile: Profile, path: str | Path, fmt: str | None = None) -> ImportResult:
+def import_file(store: Store, profile: Profile, path: str | Path, fmt: str | None = None) -> ImportResult | EventImport:
     """Validate the whole file, then write its new incidents in one transaction."""
     path = Path(path)
+    if fmt in DATASETS:
+        return import_events(store, profile, path, DATASETS[fmt])
     return _write(store, path, read_file(path, profile, fmt))
 
 
@@ -135,6 +140,9 @@ def import_files(
     The database is opened (and created, if new) only once the first file has
     passed validation: a bad file leaves no empty database behind.
     """
+    if fmt in DATASETS:
+        yield from import_event_files(open_store, profile, paths, DATASETS[fmt])
+        return
     store = None
     for path in map(Path, paths):
         incidents = read_file(path, profile, fmt)
