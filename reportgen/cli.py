@@ -302,5 +302,39 @@ def notice_command(ctx: Context, incident_id: str, fmt: str, as_of: str | None, 
     click.echo(f"{output}: {fmt} notice of the revision recorded {notice.recorded_at}", err=True)
 
 
+@main.command("export")
+@click.argument("what", type=click.Choice(["incidents", "summary"]))
+@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv", show_default=True)
+@click.option("--period", type=str, help="A month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY); incidents: all without it.")
+@click.option("--year", type=str, help="The year (YYYY); the whole year, or up to --as-of.")
+@_as_of_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file (default: standard output; parquet needs a file).")
+@pass_ctx
+@one_line_errors
+def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: str | None, as_of: str | None,
+                   output: Path | None) -> None:
+    """Export incidents (current tolls and revision history) or a period's summary as CSV, JSON or Parquet."""
+    from .export import export_incidents, export_summary, write_atomic
+
+    if output is None and fmt == "parquet":
+        raise ReportgenError("--format parquet writes binary data: give --output FILE")
+    profile = ctx.profile()
+    if what == "summary":
+        from .aggregate import summarize
+
+        data = export_summary(summarize(ctx.store(), profile, tally_scope(year, period, as_of)), fmt)
+    else:
+        if as_of:
+            raise ReportgenError("--as-of applies to summaries; incidents are exported with their current tolls")
+        scope = tally_scope(year, period, None) if year or period else None
+        data = export_incidents(ctx.store(), profile, fmt, scope)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_atomic(output, data)
+    click.echo(f"{output}: {what} as {fmt}", err=True)
+
+
 if __name__ == "__main__":
     main()
