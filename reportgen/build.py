@@ -208,9 +208,10 @@ def build_bulletins(store: Store, profile: Profile, jobs: list[Job], output: str
     from .render import render_bulletin
 
     first = (data_months(store) or [None])[0]
+    env = settings.environment()  # one per build: templates read afresh by the next build
     built = []
     for job in jobs:
-        rendered = render_bulletin(gather(store, profile, job, first), settings)
+        rendered = render_bulletin(gather(store, profile, job, first), settings, env)
         result = Built(job, write_outputs(output, job, rendered.files()))
         built.append(result)
         if on_built:

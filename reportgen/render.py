@@ -313,9 +313,12 @@ def _font_config():
 _FONTS = None
 
 
-def render_bulletin(bulletin: Bulletin, settings: RenderSettings) -> Rendered:
-    """All four outputs of one bulletin; the same SVG charts in the HTML and the PDF."""
-    env = settings.environment()
+def render_bulletin(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment | None = None) -> Rendered:
+    """All four outputs of one bulletin; the same SVG charts in the HTML and the PDF.
+
+    A build renders all its bulletins with one ``env`` (templates compiled once).
+    """
+    env = env or settings.environment()
     texts = tallies(bulletin, settings)
     html = render_html(bulletin, settings, env=env, texts=texts)
     return Rendered(html=html, pdf=render_pdf(html, settings), text=render_text(bulletin, settings, env, texts),

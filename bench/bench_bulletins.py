@@ -1,0 +1,243 @@
+"""Time the bulletins: cold (a new process) and warm (again in the same process), stage by stage.
+
+    python bench/bench_bulletins.py [--runs 7] [--cold-runs 5]
+
+Bulletins measured:
+- ``sample``: June 2023 of the bundled sample data (19 incidents);
+- ``synthetic``: July 2023 with 50 generated incidents added to the sample data.
+
+Warm: in one process, after one untimed render of each, ``--runs`` rounds that
+take the variants in turn (sample, synthetic, the sample's PDF without its
+charts), each split into aggregate, charts, HTML, PDF and text. Cold: in
+turn, ``reportgen build --period ...`` as a new process (wall time), and a new
+process that imports and renders once, split the same way. Medians are printed
+as a Markdown table (min-max in brackets).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+STAGES = ("aggregate", "charts", "html", "pdf", "text")
+PERIODS = {"sample": "2023-06", "synthetic": "2023-07"}
+A4_TEXT_WIDTH_MM = 178  # 210 mm less the two 16 mm margins of print.css
+
+
+# -- datasets ---------------------------------------------------------------------
+
+
+def make_databases(folder: Path) -> dict[str, Path]:
+    from reportgen.demo import load_sample
+    from reportgen.profile import load_profile
+    from reportgen.store import open_store
+
+    profile = load_profile()
+    paths = {"sample": folder / "sample.db", "synthetic": folder / "synthetic.db"}
+    for name, path in paths.items():
+        store = open_store(path)
+        load_sample(store, profile)
+        if name == "synthetic":
+            store.add_incidents(synthetic_month(profile, 2023, 7, 50))
+        store.close()
+    return paths
+
+
+def synthetic_month(profile, year: int, month: int, count: int, seed: int = 4):
+    """``count`` plausible incidents in one month, spread over the profile's regions."""
+    from reportgen.records import Casualty, Incident
+
+    rng = random.Random(seed)
+    kinds = list(profile.kinds)
+    incidents = []
+    for n in range(count):
+        region = rng.choice(profile.regions)
+        casualties = tuple(
+            Casualty(cat.key, "", rng.choice((0, 1, 1, 2, 3, 5)), rng.choice((0, 1, 2, 4)))
+            for cat in profile.categories
+        )
+        incidents.append(Incident(
+            id=f"SYN-{year}{month:02d}-{n:03d}", date=f"{year}-{month:02d}-{rng.randint(1, 31):02d}",
+            region=region.key, province=region.province, district="",
+            location=f"{rng.choice(('Wadi', 'Jabal', 'Tal', 'Bir', 'Khirbet'))} {rng.choice('ABCDEFGHKLMNRST')}{n}",
+            perpetrator="ISIS", kind=rng.choice(kinds), casualties=casualties,
+        ))
+    return incidents
+
+
+# -- one render, split by stage ---------------------------------------------------------
+
+
+def render_once(db: Path, period: str) -> dict[str, float]:
+    """Seconds per stage for one bulletin, as the build does it."""
+    from reportgen.build import gather, plan_jobs
+    from reportgen.profile import load_profile
+    from reportgen.render import RenderSettings, render_charts, render_html, render_pdf, render_text, tallies
+    from reportgen.store import open_store
+
+    profile = load_profile()
+    store = open_store(db, create=False)
+    settings = RenderSettings(profile)
+    times = {}
+    t = time.perf_counter()
+    bulletin = gather(store, profile, plan_jobs(store, period=period)[0])
+    times["aggregate"], t = _lap(t)
+    env = settings.environment()
+    charts = render_charts(bulletin, settings, env)
+    times["charts"], t = _lap(t)
+    texts = tallies(bulletin, settings)
+    html = render_html(bulletin, settings, charts, env, texts)
+    times["html"], t = _lap(t)
+    render_pdf(html, settings)
+    times["pdf"], t = _lap(t)
+    render_text(bulletin, settings, env, texts)
+    times["text"], t = _lap(t)
+    store.close()
+    times["total"] = sum(times[s] for s in STAGES)
+    return times
+
+
+def _lap(start: float) -> tuple[float, float]:
+    now = time.perf_counter()
+    return now - start, now
+
+
+def pdf_with_and_without_charts(db: Path, period: str) -> tuple[float, float]:
+    """The PDF step of one bulletin, with its charts and with blank boxes of the same size."""
+    from reportgen.build import gather, plan_jobs
+    from reportgen.profile import load_profile
+    from reportgen.render import RenderSettings, render_html, render_pdf
+    from reportgen.store import open_store
+
+    profile = load_profile()
+    store = open_store(db, create=False)
+    settings = RenderSettings(profile)
+    html = render_html(gather(store, profile, plan_jobs(store, period=period)[0]), settings)
+    store.close()
+    blank = re.sub(r'<svg [^>]*\bwidth="(\d+)" height="(\d+)".*?</svg>', _blank_box, html, flags=re.S)
+    assert blank.count("<svg") == 0
+    t = time.perf_counter()
+    render_pdf(html, settings)
+    with_charts = time.perf_counter() - t
+    t = time.perf_counter()
+    render_pdf(blank, settings)
+    return with_charts, time.perf_counter() - t
+
+
+def _blank_box(match: re.Match) -> str:
+    width, height = int(match[1]), int(match[2])
+    return f'<div style="height: {height * A4_TEXT_WIDTH_MM / width:.1f}mm"></div>'
+
+
+# -- the measurements ----------------------------------------------------------------
+
+
+def warm(dbs: dict[str, Path], runs: int) -> dict:
+    for name, db in dbs.items():  # the first render in a process pays for vl-convert's start-up
+        render_once(db, PERIODS[name])
+    results: dict = {name: [] for name in dbs} | {"pdf_charts": [], "pdf_blank": []}
+    for _ in range(runs):
+        for name, db in dbs.items():
+            results[name].append(render_once(db, PERIODS[name]))
+        with_charts, blank = pdf_with_and_without_charts(dbs["sample"], PERIODS["sample"])
+        results["pdf_charts"].append(with_charts)
+        results["pdf_blank"].append(blank)
+    return results
+
+
+def cold(dbs: dict[str, Path], runs: int, out: Path) -> dict:
+    results: dict = {f"cli_{name}": [] for name in dbs} | {f"split_{name}": [] for name in dbs}
+    reportgen = shutil.which("reportgen") or str(Path(sys.executable).with_name("reportgen"))
+    for _ in range(runs):
+        for name, db in dbs.items():
+            t = time.perf_counter()
+            subprocess.run([reportgen, "--db", str(db), "build", "--period", PERIODS[name], "--output", str(out)],
+                           check=True, capture_output=True)
+            results[f"cli_{name}"].append(time.perf_counter() - t)
+            done = subprocess.run([sys.executable, __file__, "--child", str(db), PERIODS[name]],
+                                  check=True, capture_output=True, text=True)
+            results[f"split_{name}"].append(json.loads(done.stdout))
+    return results
+
+
+def child(db: str, period: str) -> None:
+    """A fresh process: imports, then one bulletin, split by stage."""
+    t = time.perf_counter()
+    import pandas  # noqa: F401
+    import vl_convert  # noqa: F401
+    import weasyprint  # noqa: F401
+
+    import reportgen.build  # noqa: F401
+    import reportgen.render  # noqa: F401
+
+    imports = time.perf_counter() - t
+    times = render_once(Path(db), period)
+    times["imports"] = imports
+    times["total"] += imports
+    print(json.dumps(times))
+
+
+# -- report ---------------------------------------------------------------------------
+
+
+def med(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def table(title: str, rows: dict[str, list[dict]], columns: tuple[str, ...]) -> list[str]:
+    lines = [f"**{title}** (seconds, median (min-max))", "",
+             "| bulletin | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, runs in rows.items():
+        lines.append(f"| {name} | " + " | ".join(med([r[c] for r in runs]) for c in columns) + " |")
+    return lines + [""]
+
+
+def report(w: dict, c: dict, runs: int, cold_runs: int) -> str:
+    ratio = [a / b for a, b in zip(w["pdf_charts"], w["pdf_blank"], strict=True)]
+    warm_output = {n: [r["charts"] + r["html"] + r["pdf"] + r["text"] for r in w[n]] for n in PERIODS}
+    lines = [f"Warm: {runs} rounds in one process after one untimed render of each bulletin.", ""]
+    lines += table("Warm, by stage", {n: w[n] for n in PERIODS}, (*STAGES, "total"))
+    lines += [f"- charts + HTML + PDF + text, sample month: {med(warm_output['sample'])} s",
+              f"- charts + HTML + PDF + text, 50-incident month: {med(warm_output['synthetic'])} s",
+              f"- PDF step of the sample month with its three charts: {med(w['pdf_charts'])} s, with blank boxes"
+              f" of the same size instead: {med(w['pdf_blank'])} s; ratio {med(ratio)}", ""]
+    lines += [f"Cold: {cold_runs} rounds, each a new process.", ""]
+    lines += table("Cold, a new process that imports and renders once", {n: c[f"split_{n}"] for n in PERIODS},
+                   ("imports", *STAGES, "total"))
+    lines += [f"- `reportgen build --period {PERIODS['sample']}` (sample month, wall time): {med(c['cli_sample'])} s",
+              f"- `reportgen build --period {PERIODS['synthetic']}` (50-incident month, wall time):"
+              f" {med(c['cli_synthetic'])} s"]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--child", nargs=2, metavar=("DB", "PERIOD"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(*args.child)
+    work = Path(tempfile.mkdtemp(prefix="reportgen-bench-"))
+    try:
+        dbs = make_databases(work)
+        c = cold(dbs, args.cold_runs, work / "output")
+        w = warm(dbs, args.runs)
+        print(report(w, c, args.runs, args.cold_runs))
+    finally:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    main()
