@@ -156,6 +156,20 @@ def test_generic_profile_takes_its_regions_from_admin1(cli, tmp_path):
     assert incident.perpetrator == "Military Forces of Turkey (2016-)"  # no actor rules: actor1 as written
 
 
+def test_the_library_import_routes_dataset_files_to_updates(tmp_path):
+    from reportgen.ingest import import_file
+
+    store = open_store(tmp_path / "lib.db")
+    profile = load_profile("acled-syria")
+    first = import_file(store, profile, DATA / "acled_labels.csv", "acled")
+    frame = pd.read_csv(DATA / "acled_labels.csv", dtype=str, keep_default_na=False, compression=None)
+    frame.loc[1, ["fatalities", "timestamp"]] = ["5", "1660000000"]
+    again = import_file(store, profile, write(frame, tmp_path / "labels.csv"), "acled")
+    assert (first.added, again.added, again.revised, again.unchanged) == (5, 0, 1, 4)
+    assert store.incident("SYR900002").killed("combatants") == 5
+    store.close()
+
+
 # -- layouts and codes -------------------------------------------------------------
 
 
