@@ -165,11 +165,19 @@ def revision_rows(store: Store, scope: Scope) -> list[RevisionRow]:
 
 
 def series(frame: pd.DataFrame, scope: Scope, by_day: bool = False) -> list[dict]:
-    """Killed per day (a month's scope, or ``by_day``) or per month (longer scopes) and category."""
+    """Killed per day (a month's scope, or ``by_day``) or per month (longer scopes) and category,
+    with the low and high sums (equal to killed where no figure has a range) for error bars or bands."""
     whole = frame[frame["subgroup"] == ""]
     if whole.empty:
         return []
     length = 10 if by_day or scope.kind == "month" else 7
-    buckets = whole.assign(period=whole["date"].str[:length])
-    sums = buckets.groupby(["period", "category"])["killed"].sum()
-    return [{"period": p, "category": c, "killed": int(k)} for (p, c), k in sums.items()]
+    buckets = whole.assign(
+        period=whole["date"].str[:length],
+        low=whole["killed_low"].fillna(whole["killed"]),
+        high=whole["killed_high"].fillna(whole["killed"]),
+    )
+    sums = buckets.groupby(["period", "category"])[["killed", "low", "high"]].sum()
+    return [
+        {"period": p, "category": c, "killed": int(v["killed"]), "killed_low": int(v["low"]), "killed_high": int(v["high"])}
+        for (p, c), v in sums.iterrows()
+    ]

@@ -96,6 +96,20 @@ def test_yearly_totals_categories_and_ranges_match_the_csv(ucdp_db):
         assert (low, high) == (rows["low"].sum(), rows["high"].sum())
 
 
+def test_the_chart_series_carry_the_ranges(ucdp_db):
+    rows = sample_frame()[lambda f: f["date_start"].str.startswith("2014")]
+    store = open_store(ucdp_db, create=False)
+    summary = summarize(store, load_profile("ucdp"), year_scope(2014), detail=True)
+    store.close()
+    for key, column in (("killed", "best"), ("killed_low", "low"), ("killed_high", "high")):
+        assert sum(p[key] for p in summary.series) == rows[column].sum()
+    months = rows.groupby(rows["date_start"].str[:7])["high"].sum()
+    by_month: dict[str, int] = {}
+    for p in summary.series:
+        by_month[p["period"]] = by_month.get(p["period"], 0) + p["killed_high"]
+    assert by_month == months.to_dict()
+
+
 def test_a_month_and_its_regions_match_the_csv(ucdp_db):
     frame = sample_frame()
     frame["month"] = frame["date_start"].str[:7]
