@@ -68,11 +68,12 @@ def read_acled(path: Path, profile: Profile, outcome: Outcome | None = None) -> 
     )
 
 
-def _incident(where: Where, row: dict[str, str], profile: Profile, mapping: DatasetMapping) -> Incident:
+def _incident(where: Where, raw: dict[str, str], profile: Profile, mapping: DatasetMapping) -> Incident:
+    row = events.cleaned(where, raw)
     record = {**row, **_actor_types(where, row)}
     record.setdefault("civilian_targeting", "")
     day = event_date(where, row["event_date"])
-    fatalities = fields.count(where, "fatalities", row["fatalities"], blank_is_zero=False)
+    fatalities = fields.count(where, "fatalities", raw["fatalities"], blank_is_zero=False)
     rule, category, subgroup = events.first_rule(mapping, mapping.victims, record)
     region, province, district, location = events.place(where, profile, mapping, row)
     casualties = [Casualty(category, "", fatalities, 0)]
@@ -81,8 +82,8 @@ def _incident(where: Where, row: dict[str, str], profile: Profile, mapping: Data
     extra = {k: record[k] for k in KEPT if k in record}
     extra.update(
         dataset="acled",
-        time_precision=_precision(where, row, "time_precision"),
-        geo_precision=_precision(where, row, "geo_precision"),
+        time_precision=_precision(where, raw, "time_precision"),
+        geo_precision=_precision(where, raw, "geo_precision"),
         latitude=events.coordinate(where, row, "latitude", 90),
         longitude=events.coordinate(where, row, "longitude", 180),
         fatalities=fatalities,

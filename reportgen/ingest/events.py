@@ -150,7 +150,11 @@ def incidents_from_rows(
     id_column: str,
     build: Callable[[Where, dict[str, str]], Incident],
 ) -> list[Incident]:
-    """Every row built into an incident; a bad row fails the file or is set aside."""
+    """Every row built into an incident; a bad row fails the file or is set aside.
+
+    ``build`` gets the row as read: counts are checked as written (``" 5 "`` is
+    refused), text through ``cleaned``.
+    """
     incidents = []
     first_line: dict[str, int] = {}
     for line, values in rows:
@@ -161,7 +165,7 @@ def incidents_from_rows(
         try:
             if len(values) != len(header):
                 raise where.error(None, f"expected {len(header)} fields as in the header, got {len(values)}")
-            incident = build(where, cleaned(where, row))
+            incident = build(where, row)
             if incident.id in first_line:
                 raise where.error(id_column, f"duplicate id {incident.id!r} (first on line {first_line[incident.id]})")
         except InputError as exc:

@@ -57,12 +57,13 @@ def read_ucdp(path: Path, profile: Profile, outcome: Outcome | None = None) -> l
     )
 
 
-def _incident(where: Where, row: dict[str, str], profile: Profile, mapping: DatasetMapping, outcome: Outcome) -> Incident:
+def _incident(where: Where, raw: dict[str, str], profile: Profile, mapping: DatasetMapping, outcome: Outcome) -> Incident:
+    row = events.cleaned(where, raw)
     start, end = day(where, row, "date_start"), day(where, row, "date_end")
     if end < start:
         raise where.error("date_end", f"expected a date on or after date_start {start}, got {end}")
-    deaths = {c: fields.count(where, c, row[c], blank_is_zero=False) for c in DEATHS}
-    best, low, high = (fields.count(where, c, row[c], blank_is_zero=False) for c in ("best", "low", "high"))
+    deaths = {c: fields.count(where, c, raw[c], blank_is_zero=False) for c in DEATHS}
+    best, low, high = (fields.count(where, c, raw[c], blank_is_zero=False) for c in ("best", "low", "high"))
     if best != sum(deaths.values()):
         raise where.error("best", f"expected the sum of {', '.join(DEATHS)} ({sum(deaths.values())}), got {best}")
     if not low <= best <= high:
@@ -71,8 +72,8 @@ def _incident(where: Where, row: dict[str, str], profile: Profile, mapping: Data
     extra = {k: row[k] for k in KEPT if k in row}
     extra.update(
         dataset="ucdp",
-        date_prec=_precision(where, row, "date_prec"),
-        where_prec=_precision(where, row, "where_prec"),
+        date_prec=_precision(where, raw, "date_prec"),
+        where_prec=_precision(where, raw, "where_prec"),
         latitude=events.coordinate(where, row, "latitude", 90),
         longitude=events.coordinate(where, row, "longitude", 180),
         best=best, low=low, high=high, **deaths,
