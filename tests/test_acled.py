@@ -390,6 +390,18 @@ def test_a_row_cut_inside_its_quoted_notes_is_refused(cli, tmp_path):
     assert f"{path}:{text.count(chr(10))}: " in result.stderr and "malformed CSV" in result.stderr
 
 
+def test_invalid_utf8_is_refused_and_a_bom_is_fine(cli, tmp_path):
+    raw = SAMPLE.read_bytes()
+    bad = tmp_path / "latin1.csv"
+    cut = raw.index(b"\n", raw.index(b"\n") + 1) + 5  # inside the second record (line 3)
+    bad.write_bytes(raw[:cut] + b"\xe9" + raw[cut:])
+    result = import_cli(cli, tmp_path / "bad.db", bad)
+    assert result.exit_code == 1 and result.stderr.startswith(f"reportgen: error: {bad}:3: encoding: ")
+    with_bom = tmp_path / "excel.csv"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + raw)
+    assert "307 incidents added" in import_cli(cli, tmp_path / "bom.db", with_bom).output
+
+
 def test_a_profile_without_an_acled_mapping_says_so(cli, tmp_path):
     result = cli("--db", tmp_path / "x.db", "import", "--format", "acled", SAMPLE)
     assert result.exit_code == 1 and "[mapping.acled]" in result.stderr
