@@ -395,3 +395,35 @@ def test_shipped_templates_hold_every_file_the_renderer_names():
     for name in ("html/base.html.j2", "html/month.html.j2", "html/year.html.j2", "html/chart_text.j2",
                  "css/bulletin.css", "css/print.css", "text/bulletin.txt.j2"):
         assert (SHIPPED_TEMPLATES / name).is_file(), name
+
+
+def test_hostile_organisation_stays_one_metadata_string(june_bulletin, june_charts, profile):
+    """Metadata only through escaped <title>/<meta>: no injected PDF keys, no control characters."""
+    hostile = "T ) /Author (evil\x00\x07 <x>"
+    settings = RenderSettings(profile, organisation=hostile, generated=GENERATED)
+    pdf = render_pdf(render_html(june_bulletin, settings, june_charts), settings)
+    info = pypdf.PdfReader(io.BytesIO(pdf)).metadata
+    assert info.author == "T ) /Author (evil <x>"
+    assert set(info) == {"/Title", "/Author", "/Subject", "/Creator", "/Producer", "/CreationDate", "/ModDate"}
+
+
+def test_the_incident_table_is_capped_and_says_where_the_rest_are(june_bulletin, june_charts, settings):
+    from dataclasses import replace
+
+    from reportgen.render import INCIDENT_LIMIT, Bulletin
+
+    rows = june_bulletin.summary.incident_rows
+    many = rows * (INCIDENT_LIMIT // len(rows) + 2)
+    bulletin = Bulletin("month", replace(june_bulletin.summary, incident_rows=many), june_bulletin.running,
+                        june_bulletin.previous)
+    html = render_html(bulletin, settings, june_charts)
+    table = html[html.index('<table class="incident-table">'):]
+    table = table[:table.index("</table>")]
+    assert table.count("<tr>") == INCIDENT_LIMIT + 2  # two header rows
+    assert f"{len(many) - INCIDENT_LIMIT} more incidents are listed in summary.json." in html
+
+
+def test_a_draft_carries_a_visible_mark(june_bulletin, june_charts, profile):
+    html = render_html(june_bulletin, RenderSettings(profile, draft=True), june_charts)
+    assert '<div class="draft-mark" aria-hidden="true">DRAFT</div>' in html
+    assert "DRAFT" not in render_html(june_bulletin, RenderSettings(profile), june_charts)
