@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -87,15 +86,8 @@ class Notice:
 
 
 def phrases(profile: Profile) -> dict:
-    """The profile's ``[notice]`` table (empty if it has none), read afresh from its file."""
-    try:
-        data = tomllib.loads(Path(profile.path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ReportgenError(f"{profile.path}: cannot read the profile's [notice] table ({exc})") from None
-    table = data.get("notice", {})
-    if not isinstance(table, dict):
-        raise ReportgenError(f"{profile.path}: notice: expected a table")
-    return table
+    """The profile's ``[notice]`` table (empty if it has none)."""
+    return profile.notice
 
 
 def _phrase(profile: Profile, table: dict, key: str, where: str) -> str:

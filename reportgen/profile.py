@@ -129,6 +129,7 @@ class Profile:
     operation_singular: str = "operation"
     operation_plural: str = "operations"
     mappings: dict[str, DatasetMapping] = field(default_factory=dict)
+    notice: dict = field(default_factory=dict)  # phrases of toll-update notices, read by reportgen.notice
 
     def category(self, key: str) -> Category | None:
         return next((c for c in self.categories if c.key == key), None)
@@ -360,4 +361,12 @@ def _profile_from_dict(data: dict, path: Path) -> Profile:
         operation_singular=data.get("operation_singular", "operation"),
         operation_plural=data.get("operation_plural", "operations"),
         mappings=mappings,
+        notice=_table(data, "notice"),
     )
+
+
+def _table(data: dict, key: str) -> dict:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} (expected a table)")
+    return value
