@@ -10,13 +10,14 @@ Warm: in one process, after one untimed render of each, ``--runs`` rounds that
 take the variants in turn (sample, synthetic, the sample's PDF without its
 charts), each split into aggregate, charts, HTML, PDF and text. Cold: in
 turn, ``reportgen build --period ...`` as a new process (wall time), and a new
-process that imports and renders once, split the same way. Medians are printed
-as a Markdown table (min-max in brackets).
+process that imports and renders once, split the same way. Each render starts
+after a garbage collection. Medians are printed as Markdown (min-max in brackets).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import random
@@ -89,6 +90,7 @@ def render_once(db: Path, period: str) -> dict[str, float]:
     store = open_store(db, create=False)
     settings = RenderSettings(profile)
     times = {}
+    gc.collect()  # each render starts without the previous one's garbage
     t = time.perf_counter()
     bulletin = gather(store, profile, plan_jobs(store, period=period)[0])
     times["aggregate"], t = _lap(t)
@@ -126,9 +128,11 @@ def pdf_with_and_without_charts(db: Path, period: str) -> tuple[float, float]:
     store.close()
     blank = re.sub(r'<svg [^>]*\bwidth="(\d+)" height="(\d+)".*?</svg>', _blank_box, html, flags=re.S)
     assert blank.count("<svg") == 0
+    gc.collect()
     t = time.perf_counter()
     render_pdf(html, settings)
     with_charts = time.perf_counter() - t
+    gc.collect()
     t = time.perf_counter()
     render_pdf(blank, settings)
     return with_charts, time.perf_counter() - t
@@ -202,10 +206,11 @@ def table(title: str, rows: dict[str, list[dict]], columns: tuple[str, ...]) -> 
     return lines + [""]
 
 
-def report(w: dict, c: dict, runs: int, cold_runs: int) -> str:
+def report(w: dict, c: dict, runs: int, cold_runs: int, load: tuple[float, float]) -> str:
     ratio = [a / b for a, b in zip(w["pdf_charts"], w["pdf_blank"], strict=True)]
     warm_output = {n: [r["charts"] + r["html"] + r["pdf"] + r["text"] for r in w[n]] for n in PERIODS}
-    lines = [f"Warm: {runs} rounds in one process after one untimed render of each bulletin.", ""]
+    lines = [f"Load average (1 min) of the machine at the start and the end: {load[0]:.2f}, {load[1]:.2f}.", "",
+             f"Warm: {runs} rounds in one process after one untimed render of each bulletin.", ""]
     lines += table("Warm, by stage", {n: w[n] for n in PERIODS}, (*STAGES, "total"))
     lines += [f"- charts + HTML + PDF + text, sample month: {med(warm_output['sample'])} s",
               f"- charts + HTML + PDF + text, 50-incident month: {med(warm_output['synthetic'])} s",
@@ -231,9 +236,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="reportgen-bench-"))
     try:
         dbs = make_databases(work)
+        start = os.getloadavg()[0]
         c = cold(dbs, args.cold_runs, work / "output")
         w = warm(dbs, args.runs)
-        print(report(w, c, args.runs, args.cold_runs))
+        print(report(w, c, args.runs, args.cold_runs, (start, os.getloadavg()[0])))
     finally:
         shutil.rmtree(work)
 

@@ -99,7 +99,7 @@ def vega_config() -> dict:
         "font": FONT,
         "background": None,
         "view": {"stroke": None},
-        "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal",
+        "axis": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal", "ticks": False, "labelPadding": 4,
                  "titleColor": "#333", "labelColor": "#333", "gridColor": "#e3e3e3",
                  "domainColor": "#888", "tickColor": "#888"},
         "legend": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal",
