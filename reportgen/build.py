@@ -119,13 +119,23 @@ def gather(store: Store, profile: Profile, job: Job, first_month: tuple[int, int
     first = first_month or (data_months(store) or [(scope.year, 1)])[0]
     summary = summarize(store, profile, scope, detail=True)
     if job.kind == "month":
-        running = summarize(store, profile, replace(ytd_scope(scope.end), as_of=scope.as_of), detail=True)
+        running = running_summary(store, profile, replace(ytd_scope(scope.end), as_of=scope.as_of))
         before = _previous_month(scope)
     else:
         running = summary
         before = year_scope(scope.year - 1, scope.as_of)
     previous = summarize(store, profile, before) if before.end >= date(first[0], first[1], 1) else None
     return Bulletin(job.kind, summary, running, previous)
+
+
+def running_summary(store: Store, profile: Profile, scope: Scope):
+    """The Summary since 1 January with its daily series (for the cumulative chart), without the
+    incident table and revisions that only the period's own Summary needs."""
+    from .aggregate import period_frame, series, summarize
+
+    running = summarize(store, profile, scope)
+    running.daily = series(period_frame(store, scope, profile), scope, by_day=True)
+    return running
 
 
 def _previous_month(scope: Scope) -> Scope:
