@@ -1,121 +1,166 @@
-"""The store: incidents, casualties and append-only revisions in SQLite.
+"""The store: incidents, casualties and append-only revisions, in SQLite or PostgreSQL.
 
-Every write is one ``BEGIN IMMEDIATE`` transaction. Queries return only the
-rows of the period asked for (an indexed date filter), never the whole table.
+A path opens (or creates) a SQLite file; a ``postgresql://`` URL opens a database
+on a PostgreSQL server through psycopg 3. Both run the same SQLAlchemy Core
+statements, with every value a bound parameter.
+
+Every write is one transaction, and a write transaction is explicit: ``BEGIN
+IMMEDIATE`` in SQLite (WAL mode, a busy timeout), a READ COMMITTED transaction
+in PostgreSQL that locks the incidents a revision changes (``SELECT ... FOR
+UPDATE``) before it compares their figures. Either way a revision made from a
+stale read is refused. Reads outside a write see committed data, statement by
+statement. Queries return only the rows of the period asked for, or their sums
+(an indexed date filter), never the whole table.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import date
+from itertools import islice
 from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.engine import URL, Connection, Engine
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.pool import NullPool
+from sqlalchemy.schema import CreateColumn
 
 from .errors import ReportgenError
 from .periods import day_after
 from .records import Casualty, Incident, Revision
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+BATCH = 5_000  # incidents per INSERT batch (or COPY in PostgreSQL)
+BUSY_SECONDS = 30  # how long a write waits for another one to finish
+SERVER_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
-SCHEMA = """
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE incidents (
-    id TEXT PRIMARY KEY,
-    date TEXT NOT NULL,
-    region TEXT NOT NULL,
-    province TEXT NOT NULL DEFAULT '',
-    district TEXT NOT NULL DEFAULT '',
-    location TEXT NOT NULL DEFAULT '',
-    perpetrator TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    summary TEXT NOT NULL DEFAULT '',
-    sources TEXT NOT NULL DEFAULT '',
-    recorded_at TEXT NOT NULL,
-    extra TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX incidents_date ON incidents(date);
-CREATE TABLE casualties (
-    incident_id TEXT NOT NULL REFERENCES incidents(id),
-    category TEXT NOT NULL,
-    subgroup TEXT NOT NULL DEFAULT '',
-    killed INTEGER NOT NULL CHECK (killed >= 0),
-    injured INTEGER NOT NULL CHECK (injured >= 0),
-    killed_low INTEGER,
-    killed_high INTEGER,
-    PRIMARY KEY (incident_id, category, subgroup)
-);
-CREATE TABLE revisions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    incident_id TEXT NOT NULL REFERENCES incidents(id),
-    category TEXT NOT NULL,
-    subgroup TEXT NOT NULL DEFAULT '',
-    killed_old INTEGER NOT NULL,
-    killed_new INTEGER NOT NULL,
-    injured_old INTEGER NOT NULL,
-    injured_new INTEGER NOT NULL,
-    reason TEXT NOT NULL,
-    correction INTEGER NOT NULL DEFAULT 0,
-    recorded_at TEXT NOT NULL,
-    recorded_by TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX revisions_key ON revisions(incident_id, category, subgroup, recorded_at);
-CREATE INDEX revisions_recorded ON revisions(recorded_at);
-"""
+TEXT = sa.Text()
 
-INCIDENT_COLUMNS = (
-    "id", "date", "region", "province", "district", "location", "perpetrator", "kind",
-    "summary", "sources", "recorded_at",
+schema = sa.MetaData()
+META = sa.Table(
+    "meta", schema,
+    sa.Column("key", TEXT, primary_key=True),
+    sa.Column("value", TEXT, nullable=False),
+)
+INCIDENTS = sa.Table(
+    "incidents", schema,
+    sa.Column("id", TEXT, primary_key=True),
+    sa.Column("date", TEXT, nullable=False),
+    sa.Column("region", TEXT, nullable=False),
+    sa.Column("province", TEXT, nullable=False, server_default=""),
+    sa.Column("district", TEXT, nullable=False, server_default=""),
+    sa.Column("location", TEXT, nullable=False, server_default=""),
+    sa.Column("perpetrator", TEXT, nullable=False),
+    sa.Column("kind", TEXT, nullable=False),
+    sa.Column("summary", TEXT, nullable=False, server_default=""),
+    sa.Column("sources", TEXT, nullable=False, server_default=""),
+    sa.Column("recorded_at", TEXT, nullable=False),
+    sa.Column("extra", TEXT, nullable=False, server_default="{}"),
+    # Covering: a period's counts and sums read the index, not the incident rows.
+    sa.Index("incidents_date", "date", "region", "perpetrator", "recorded_at", "id"),
+)
+CASUALTIES = sa.Table(
+    "casualties", schema,
+    sa.Column("incident_id", TEXT, sa.ForeignKey("incidents.id"), primary_key=True),
+    sa.Column("category", TEXT, primary_key=True),
+    sa.Column("subgroup", TEXT, primary_key=True, server_default=""),
+    sa.Column("killed", sa.Integer, sa.CheckConstraint("killed >= 0"), nullable=False),
+    sa.Column("injured", sa.Integer, sa.CheckConstraint("injured >= 0"), nullable=False),
+    sa.Column("killed_low", sa.Integer),
+    sa.Column("killed_high", sa.Integer),
+)
+REVISIONS = sa.Table(
+    "revisions", schema,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", TEXT, sa.ForeignKey("incidents.id"), nullable=False),
+    sa.Column("category", TEXT, nullable=False),
+    sa.Column("subgroup", TEXT, nullable=False, server_default=""),
+    sa.Column("killed_old", sa.Integer, nullable=False),
+    sa.Column("killed_new", sa.Integer, nullable=False),
+    sa.Column("injured_old", sa.Integer, nullable=False),
+    sa.Column("injured_new", sa.Integer, nullable=False),
+    sa.Column("reason", TEXT, nullable=False),
+    sa.Column("correction", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("recorded_at", TEXT, nullable=False),
+    sa.Column("recorded_by", TEXT, nullable=False, server_default=""),
+    sa.Index("revisions_key", "incident_id", "category", "subgroup", "recorded_at"),
+    sa.Index("revisions_recorded", "recorded_at"),
+    sqlite_autoincrement=True,
 )
 
+ROW_COLUMNS = tuple(INCIDENTS.c.keys())  # an incident's row: its fields, then ``extra`` (JSON)
+INCIDENT_COLUMNS = ROW_COLUMNS[:-1]
 
-def _value_as_of(column: str) -> str:
-    """SQL for a casualty value as it stood before the first revision recorded after as-of."""
-    return (
-        f"COALESCE((SELECT r.{column}_old FROM revisions r"
-        " WHERE r.incident_id = c.incident_id AND r.category = c.category"
-        " AND r.subgroup = c.subgroup AND r.recorded_at >= :after"
-        f" ORDER BY r.recorded_at, r.id LIMIT 1), c.{column})"
-    )
+
+class StaleRevision(ReportgenError):
+    pass
 
 
 class Store:
-    """One open database. Use ``open_store`` to get one."""
+    """One open database. Use ``open_store`` to get one.
 
-    def __init__(self, conn: sqlite3.Connection, path: str):
-        self.conn = conn
+    ``path`` names the database in messages: the file, or the URL with its
+    password hidden. ``conn`` is the driver's own connection (sqlite3 or psycopg).
+    """
+
+    def __init__(self, engine: Engine, db: Connection, path: str):
+        self._engine = engine
+        self._db = db
         self.path = path
+        self.server = engine.dialect.name == "postgresql"
+        self.conn = db.connection.driver_connection
+        self._depth = 0
+        self._wrote = False
 
     # -- writes -----------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction; everything in it lands, or nothing does."""
-        self.conn.execute("BEGIN IMMEDIATE")
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction; everything in it lands, or nothing does. Nested calls join the outer one."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield self._db
+            finally:
+                self._depth -= 1
+            return
+        with self._errors():
+            self._db.exec_driver_sql("BEGIN" if self.server else "BEGIN IMMEDIATE")
+        self._depth, self._wrote = 1, False
         try:
-            yield self.conn
-            self.conn.execute(
-                "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_version'"
-            )
+            with self._errors():
+                yield self._db
+                if self._wrote:
+                    self._db.execute(
+                        META.update().where(META.c.key == "data_version")
+                        .values(value=sa.cast(sa.cast(META.c.value, sa.Integer) + 1, TEXT))
+                    )
+                self._db.exec_driver_sql("COMMIT")
         except BaseException:
-            self.conn.rollback()
+            self._rollback()
             raise
-        self.conn.commit()
+        finally:
+            self._depth = 0
 
-    def add_incidents(self, incidents: Iterable[Incident]) -> int:
-        """Insert new incidents in one transaction; return how many were inserted."""
+    def add_incidents(self, incidents: Iterable[Incident], checked: bool = False) -> int:
+        """Insert new incidents in one transaction, in batches; return how many were inserted.
+
+        An id already stored (or twice among ``incidents``) refuses the whole write.
+        ``checked``: the caller found in the current transaction that none is stored.
+        """
         count = 0
-        with self.transaction() as conn:
-            for incident in incidents:
-                try:
-                    _insert_incident(conn, incident)
-                except sqlite3.IntegrityError:
-                    raise ReportgenError(
-                        f"{self.path}: incident {incident.id!r} is already stored (written meanwhile?);"
-                        " nothing was imported, import the file again"
-                    ) from None
-                count += 1
+        with self.transaction():
+            for batch in batches(incidents, BATCH):
+                if not checked:
+                    self._refuse_stored(batch)
+                self._insert(batch)
+                count += len(batch)
         return count
 
     def add_revisions(self, revisions: Iterable[Revision]) -> list[int]:
@@ -125,24 +170,24 @@ class Store:
         stale read and is refused.
         """
         ids = []
-        with self.transaction() as conn:
-            for rev in revisions:
-                _check_current(conn, rev)
-                conn.execute(
-                    "INSERT INTO casualties (incident_id, category, subgroup, killed, injured)"
-                    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (incident_id, category, subgroup)"
-                    " DO UPDATE SET killed = excluded.killed, injured = excluded.injured",
-                    (rev.incident_id, rev.category, rev.subgroup, rev.killed_new, rev.injured_new),
-                )
-                cur = conn.execute(
-                    "INSERT INTO revisions (incident_id, category, subgroup, killed_old, killed_new,"
-                    " injured_old, injured_new, reason, correction, recorded_at, recorded_by)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (rev.incident_id, rev.category, rev.subgroup, rev.killed_old, rev.killed_new,
-                     rev.injured_old, rev.injured_new, rev.reason, int(rev.correction),
-                     rev.recorded_at, rev.recorded_by),
-                )
-                ids.append(cur.lastrowid)
+        with self.transaction() as db:
+            pending = list(revisions)
+            self._lock_incidents({rev.incident_id for rev in pending})
+            for rev in pending:
+                exists = self._check_current(rev)
+                key = {"incident_id": rev.incident_id, "category": rev.category, "subgroup": rev.subgroup}
+                if exists:
+                    db.execute(CASUALTIES.update().where(*_matching(CASUALTIES, key))
+                               .values(killed=rev.killed_new, injured=rev.injured_new))
+                else:
+                    db.execute(CASUALTIES.insert().values(**key, killed=rev.killed_new, injured=rev.injured_new))
+                done = db.execute(REVISIONS.insert().values(
+                    **key, killed_old=rev.killed_old, killed_new=rev.killed_new, injured_old=rev.injured_old,
+                    injured_new=rev.injured_new, reason=rev.reason, correction=int(rev.correction),
+                    recorded_at=rev.recorded_at, recorded_by=rev.recorded_by,
+                ))
+                ids.append(done.inserted_primary_key[0])
+                self._wrote = True
         return ids
 
     # -- reads ------------------------------------------------------------
@@ -152,35 +197,28 @@ class Store:
         return int(self._meta("data_version") or 0)
 
     def count_incidents(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
+        return self._scalar(sa.select(sa.func.count()).select_from(INCIDENTS))
 
     def incident(self, incident_id: str) -> Incident | None:
-        row = self.conn.execute(
-            f"SELECT {', '.join(INCIDENT_COLUMNS)}, extra FROM incidents WHERE id = ?",
-            (incident_id,),
-        ).fetchone()
-        if row is None:
+        row = self._rows(sa.select(*(INCIDENTS.c[c] for c in ROW_COLUMNS)).where(INCIDENTS.c.id == incident_id))
+        if not row:
             return None
-        casualties = tuple(
-            Casualty(*r)
-            for r in self.conn.execute(
-                "SELECT category, subgroup, killed, injured, killed_low, killed_high"
-                " FROM casualties WHERE incident_id = ? ORDER BY category, subgroup",
-                (incident_id,),
-            )
+        c = CASUALTIES.c
+        found = self._rows(
+            sa.select(c.category, c.subgroup, c.killed, c.injured, c.killed_low, c.killed_high)
+            .where(c.incident_id == incident_id).order_by(c.category, c.subgroup)
         )
-        fields = dict(zip(INCIDENT_COLUMNS, row[:-1], strict=True))
-        return Incident(**fields, casualties=casualties, extra=json.loads(row[-1]))
+        fields = dict(zip(INCIDENT_COLUMNS, row[0][:-1], strict=True))
+        return Incident(**fields, casualties=tuple(Casualty(*r) for r in found), extra=json.loads(row[0][-1]))
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
-        batch = list(ids)
-        for i in range(0, len(batch), 500):
-            chunk = batch[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                r[0] for r in self.conn.execute(f"SELECT id FROM incidents WHERE id IN ({marks})", chunk)
-            )
+        for chunk in batches(ids, BATCH):
+            if self.server:  # one array parameter: psycopg parses a query of 5,000 placeholders slowly
+                wanted = INCIDENTS.c.id == sa.any_(sa.bindparam("ids", list(chunk), type_=ARRAY(sa.Text)))
+            else:
+                wanted = INCIDENTS.c.id.in_(chunk)
+            found.update(r[0] for r in self._rows(sa.select(INCIDENTS.c.id).where(wanted)))
         return found
 
     def casualty_rows(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
@@ -189,161 +227,491 @@ class Store:
         Columns: incident id, date, region, perpetrator, kind, province, location,
         category, subgroup, killed, injured, killed_low, killed_high.
         """
-        params = {"start": start.isoformat(), "end": end.isoformat()}
-        killed, injured, recorded = "c.killed", "c.injured", ""
-        if as_of is not None:
-            params["after"] = day_after(as_of).isoformat()
-            killed, injured = _value_as_of("killed"), _value_as_of("injured")
-            recorded = " AND i.recorded_at < :after"
-        sql = (
-            "SELECT i.id, i.date, i.region, i.perpetrator, i.kind, i.province, i.location,"
-            " COALESCE(c.category, ''), COALESCE(c.subgroup, ''),"
-            f" COALESCE({killed}, 0), COALESCE({injured}, 0), c.killed_low, c.killed_high"
-            " FROM incidents i LEFT JOIN casualties c ON c.incident_id = i.id"
-            f" WHERE i.date BETWEEN :start AND :end{recorded}"
-            " ORDER BY i.date, i.id, c.category, c.subgroup"
+        i, c = INCIDENTS.c, CASUALTIES.c
+        killed, injured = _figure(as_of, "killed"), _figure(as_of, "injured")
+        query = (
+            sa.select(
+                i.id, i.date, i.region, i.perpetrator, i.kind, i.province, i.location,
+                sa.func.coalesce(c.category, ""), sa.func.coalesce(c.subgroup, ""),
+                sa.func.coalesce(killed, 0), sa.func.coalesce(injured, 0), c.killed_low, c.killed_high,
+            )
+            .select_from(INCIDENTS.outerjoin(CASUALTIES, c.incident_id == i.id))
+            .where(*_dated(start, end, as_of))
+            .order_by(i.date, i.id, c.category, c.subgroup)
         )
-        return self.conn.execute(sql, params).fetchall()
+        return self._rows(query)
+
+    def casualty_sums(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
+        """The casualties of the incidents dated in [start, end] (as they stood on ``as_of``),
+        summed by region, perpetrator, category and subgroup.
+
+        Columns: region, perpetrator, category, subgroup, killed, injured, then the
+        sums of the low and high bounds (a row without a bound counts at its killed
+        figure) and how many rows carry a low and a high bound.
+        """
+        i, c = INCIDENTS.c, CASUALTIES.c
+        killed = _figure(as_of, "killed")
+        query = (
+            sa.select(
+                i.region, i.perpetrator, c.category, c.subgroup,
+                sa.func.sum(killed), sa.func.sum(_figure(as_of, "injured")),
+                sa.func.sum(sa.func.coalesce(c.killed_low, killed)), sa.func.sum(sa.func.coalesce(c.killed_high, killed)),
+                sa.func.count(c.killed_low), sa.func.count(c.killed_high),
+            )
+            .select_from(INCIDENTS.join(CASUALTIES, c.incident_id == i.id))
+            .where(*_dated(start, end, as_of))
+            .group_by(i.region, i.perpetrator, c.category, c.subgroup)
+        )
+        return self._rows(query)
+
+    def incident_counts(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
+        """How many incidents are dated in [start, end] (and recorded by ``as_of``), by region and perpetrator."""
+        i = INCIDENTS.c
+        query = sa.select(i.region, i.perpetrator, sa.func.count()).where(*_dated(start, end, as_of)).group_by(i.region, i.perpetrator)
+        return self._rows(query)
 
     def revisions_recorded(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
         """Revisions recorded in [start, end] (and by ``as_of``), with their incident's date and place."""
         last = min(end, as_of) if as_of else end
-        return self.conn.execute(
-            "SELECT r.incident_id, i.date, i.location, r.category, r.subgroup, r.killed_old,"
-            " r.killed_new, r.injured_old, r.injured_new, r.reason, r.correction, r.recorded_at"
-            " FROM revisions r JOIN incidents i ON i.id = r.incident_id"
-            " WHERE r.recorded_at >= ? AND r.recorded_at < ? ORDER BY r.recorded_at, r.id",
-            (start.isoformat(), day_after(last).isoformat()),
-        ).fetchall()
+        r, i = REVISIONS.c, INCIDENTS.c
+        query = (
+            sa.select(r.incident_id, i.date, i.location, r.category, r.subgroup, r.killed_old, r.killed_new,
+                      r.injured_old, r.injured_new, r.reason, r.correction, r.recorded_at)
+            .select_from(REVISIONS.join(INCIDENTS, i.id == r.incident_id))
+            .where(r.recorded_at >= start.isoformat(), r.recorded_at < day_after(last).isoformat())
+            .order_by(r.recorded_at, r.id)
+        )
+        return self._rows(query)
 
     def revisions_of(self, incident_id: str) -> list[Revision]:
-        rows = self.conn.execute(
-            "SELECT incident_id, category, subgroup, killed_old, killed_new, injured_old,"
-            " injured_new, reason, recorded_at, correction, recorded_by, id"
-            " FROM revisions WHERE incident_id = ? ORDER BY recorded_at, id",
-            (incident_id,),
+        r = REVISIONS.c
+        rows = self._rows(
+            sa.select(r.incident_id, r.category, r.subgroup, r.killed_old, r.killed_new, r.injured_old,
+                      r.injured_new, r.reason, r.recorded_at, r.correction, r.recorded_by, r.id)
+            .where(r.incident_id == incident_id).order_by(r.recorded_at, r.id)
         )
-        return [Revision(*r[:9], bool(r[9]), r[10], r[11]) for r in rows]
+        return [Revision(*row[:9], bool(row[9]), row[10], row[11]) for row in rows]
 
     def months_with_data(self) -> list[tuple[int, int]]:
-        rows = self.conn.execute(
-            "SELECT DISTINCT substr(date, 1, 7) FROM incidents ORDER BY 1"
-        ).fetchall()
+        month = sa.func.substr(INCIDENTS.c.date, 1, 7).label("month")
+        rows = self._rows(sa.select(month).distinct().order_by(month))
         return [(int(r[0][:4]), int(r[0][5:7])) for r in rows]
 
     def has_data(self, start: date, end: date) -> bool:
-        row = self.conn.execute(
-            "SELECT 1 FROM incidents WHERE date BETWEEN ? AND ? LIMIT 1",
-            (start.isoformat(), end.isoformat()),
-        ).fetchone()
-        return row is not None
+        query = sa.select(sa.literal(1)).where(INCIDENTS.c.date.between(start.isoformat(), end.isoformat())).limit(1)
+        return bool(self._rows(query))
 
     def close(self) -> None:
-        self.conn.close()
+        self._db.close()
+        self._engine.dispose()
+
+    # -- helpers ----------------------------------------------------------
 
     def _meta(self, key: str) -> str | None:
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+        return self._scalar(sa.select(META.c.value).where(META.c.key == key))
+
+    def _rows(self, query: sa.Executable) -> list[tuple]:
+        with self._errors():
+            return [tuple(row) for row in self._db.execute(query)]
+
+    def _scalar(self, query: sa.Executable):
+        with self._errors():
+            return self._db.execute(query).scalar()
+
+    def _refuse_stored(self, batch: tuple[Incident, ...]) -> None:
+        """Refuse a batch with an id stored already (earlier batches of the same write included)."""
+        seen: set[str] = set()
+        stored = self.existing_ids(i.id for i in batch)
+        for incident in batch:
+            if incident.id in stored or incident.id in seen:
+                raise _already_stored(self.path, incident.id)
+            seen.add(incident.id)
+
+    def _insert(self, batch: tuple[Incident, ...]) -> None:
+        rows = [_incident_row(i) for i in batch]
+        parts = [row for i in batch for row in _casualty_rows(i)]
+        self._wrote = True
+        try:
+            if self.server:
+                self._copy(INCIDENTS, rows)
+                self._copy(CASUALTIES, parts)
+            else:
+                self._db.exec_driver_sql(self._insert_sql(INCIDENTS), rows)
+                if parts:
+                    self._db.exec_driver_sql(self._insert_sql(CASUALTIES), parts)
+        except sa.exc.IntegrityError as exc:
+            raise _already_stored(self.path, _conflicting_id(exc.orig)) from None
+        except _UNIQUE_VIOLATIONS as exc:
+            raise _already_stored(self.path, _conflicting_id(exc)) from None
+
+    def _insert_sql(self, table: sa.Table) -> str:
+        """The table's INSERT of all its columns, positional, compiled for the driver's own executemany
+        (SQLAlchemy's handling of each row's parameters would double the time of a large import)."""
+        statement = table.insert().values({c.key: sa.bindparam(c.key) for c in table.c})
+        return str(statement.compile(dialect=self._engine.dialect))
+
+    def _copy(self, table: sa.Table, rows: list[tuple]) -> None:
+        """Rows of all the table's columns with PostgreSQL's COPY, its fastest bulk path."""
+        with self.conn.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(table.c.keys())}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _lock_incidents(self, ids: set[str]) -> None:
+        """Lock the incidents about to be revised, in a fixed order (PostgreSQL; SQLite's write lock covers all)."""
+        if self.server and ids:
+            self._db.execute(
+                sa.select(INCIDENTS.c.id).where(INCIDENTS.c.id.in_(sorted(ids))).order_by(INCIDENTS.c.id).with_for_update()
+            )
+
+    def _check_current(self, rev: Revision) -> bool:
+        """Whether the casualty row exists; refuse the revision if its old figures are not the stored ones."""
+        key = {"incident_id": rev.incident_id, "category": rev.category, "subgroup": rev.subgroup}
+        row = self._db.execute(
+            sa.select(CASUALTIES.c.killed, CASUALTIES.c.injured).where(*_matching(CASUALTIES, key))
+        ).first()
+        current = tuple(row) if row else (0, 0)
+        if current != (rev.killed_old, rev.injured_old):
+            raise StaleRevision(
+                f"incident {rev.incident_id}: {rev.category} changed meanwhile"
+                f" (now {current[0]} killed, {current[1]} injured); read it again and retry"
+            )
+        return row is not None
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Database failures as one-line errors naming the database (its password hidden)."""
+        try:
+            yield
+        except sa.exc.DBAPIError as exc:
+            raise _scrubbed(_database_error(self.path, exc.orig), self._engine.url.password) from None
+        except _PSYCOPG_ERRORS as exc:
+            raise _scrubbed(_database_error(self.path, exc), self._engine.url.password) from None
+
+    def _rollback(self) -> None:
+        with suppress(sa.exc.DBAPIError):  # the connection is gone: the server has rolled back
+            self._db.exec_driver_sql("ROLLBACK")
 
 
-def _insert_incident(conn: sqlite3.Connection, incident: Incident) -> None:
+@compiles(CreateColumn, "postgresql")
+def _byte_order_text(element: CreateColumn, compiler, **kw) -> str:
+    """Our text columns compare byte by byte in PostgreSQL too, whatever the database's collation:
+    dates, ids and keys sort as in SQLite and in Python. (Set in the DDL only: a collation on
+    the column type would also be cast onto every bound parameter.)"""
+    ddl = compiler.visit_create_column(element, **kw)
+    column = element.element
+    if column.table.metadata is schema and isinstance(column.type, sa.Text):
+        ddl = ddl.replace(" TEXT", ' TEXT COLLATE "C"', 1)
+    return ddl
+
+
+def batches(items: Iterable, size: int) -> Iterator[tuple]:
+    """``items`` in tuples of ``size`` (the last one shorter), read lazily."""
+    it = iter(items)
+    while chunk := tuple(islice(it, size)):
+        yield chunk
+
+
+def _matching(table: sa.Table, key: dict) -> list:
+    return [table.c[k] == v for k, v in key.items()]
+
+
+def _figure(as_of: date | None, column: str) -> sa.ColumnElement:
+    """A casualty figure as it stood on ``as_of``: the old value of the first revision recorded after it."""
+    c = CASUALTIES.c
+    if as_of is None:
+        return c[column]
+    r = REVISIONS.alias("r")
+    first_old = (
+        sa.select(r.c[f"{column}_old"])
+        .where(r.c.incident_id == c.incident_id, r.c.category == c.category, r.c.subgroup == c.subgroup,
+               r.c.recorded_at >= day_after(as_of).isoformat())
+        .order_by(r.c.recorded_at, r.c.id).limit(1).scalar_subquery()
+    )
+    return sa.func.coalesce(first_old, c[column])
+
+
+def _dated(start: date, end: date, as_of: date | None) -> list:
+    """Incidents dated in [start, end], and recorded by the end of ``as_of``."""
+    where = [INCIDENTS.c.date.between(start.isoformat(), end.isoformat())]
+    if as_of is not None:
+        where.append(INCIDENTS.c.recorded_at < day_after(as_of).isoformat())
+    return where
+
+
+def _incident_row(incident: Incident) -> tuple:
     values = [getattr(incident, c) for c in INCIDENT_COLUMNS]
     values[INCIDENT_COLUMNS.index("recorded_at")] = incident.recorded_at or incident.date
-    conn.execute(
-        f"INSERT INTO incidents ({', '.join(INCIDENT_COLUMNS)}, extra)"
-        f" VALUES ({', '.join('?' * len(INCIDENT_COLUMNS))}, ?)",
-        (*values, json.dumps(incident.extra, sort_keys=True)),
-    )
-    conn.executemany(
-        "INSERT INTO casualties (incident_id, category, subgroup, killed, injured, killed_low,"
-        " killed_high) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (incident.id, c.category, c.subgroup, c.killed, c.injured, c.killed_low, c.killed_high)
-            for c in incident.casualties
-        ],
-    )
+    row = (*values, json.dumps(incident.extra, sort_keys=True) if incident.extra else "{}")
+    if "\x00" in "".join(row):
+        raise ReportgenError(f"incident {incident.id!r}: a text holds a NUL character, which no store keeps")
+    return row
 
 
-class StaleRevision(ReportgenError):
-    pass
+def _casualty_rows(incident: Incident) -> list[tuple]:
+    return [
+        (incident.id, c.category, c.subgroup, c.killed, c.injured, c.killed_low, c.killed_high)
+        for c in incident.casualties
+    ]
 
 
-def _check_current(conn: sqlite3.Connection, rev: Revision) -> None:
-    row = conn.execute(
-        "SELECT killed, injured FROM casualties WHERE incident_id = ? AND category = ? AND subgroup = ?",
-        (rev.incident_id, rev.category, rev.subgroup),
-    ).fetchone()
-    current = tuple(row) if row else (0, 0)
-    if current != (rev.killed_old, rev.injured_old):
-        raise StaleRevision(
-            f"incident {rev.incident_id}: {rev.category} changed meanwhile"
-            f" (now {current[0]} killed, {current[1]} injured); read it again and retry"
-        )
+def _already_stored(path: str, incident_id: str | None) -> ReportgenError:
+    what = f"incident {incident_id!r} is" if incident_id else "an incident of this write is"
+    return ReportgenError(f"{path}: {what} already stored (written meanwhile?); nothing was imported, import the file again")
 
 
-def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, timeout=30, isolation_level=None)
-    conn.execute("PRAGMA busy_timeout = 30000")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA trusted_schema = OFF")
-    return conn
-
-
-def _create(conn: sqlite3.Connection) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-    conn.executemany(
-        "INSERT INTO meta (key, value) VALUES (?, ?)",
-        [("schema_version", str(SCHEMA_VERSION)), ("data_version", "0")],
-    )
-    conn.commit()
-
-
-def _check_schema(conn: sqlite3.Connection, path: str) -> None:
+def _driver_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """(psycopg's unique violation, any psycopg error): raised as they are by COPY, which bypasses SQLAlchemy."""
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")}
-    except sqlite3.DatabaseError:
-        raise ReportgenError(f"{path}: not a SQLite database (not made by reportgen?)") from None
-    row = None
-    if "meta" in tables:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is None:
-        found = f"tables: {', '.join(sorted(tables))}" if tables else "no tables"
-        raise ReportgenError(f"{path}: not a reportgen database ({found}, no schema version recorded)")
-    if row[0] != str(SCHEMA_VERSION):
-        raise ReportgenError(
-            f"{path}: database schema version {row[0]}, this reportgen reads version"
-            f" {SCHEMA_VERSION}; use the matching reportgen release or a new database"
-        )
+        import psycopg
+    except ImportError:
+        return (), ()
+    return (psycopg.errors.UniqueViolation,), (psycopg.Error,)
+
+
+_UNIQUE_VIOLATIONS, _PSYCOPG_ERRORS = _driver_errors()
+
+
+def _conflicting_id(error: BaseException | None) -> str | None:
+    """The id a unique violation names (PostgreSQL: ``Key (id)=(X) already exists.``)."""
+    detail = getattr(getattr(error, "diag", None), "message_detail", None) or ""
+    m = re.match(r"Key \((?:incident_)?id\)=\((.*)\) already exists", detail)
+    return m[1] if m else None
+
+
+def _database_error(path: str, error: BaseException | None) -> ReportgenError:
+    text = " ".join(str(error).split()) or type(error).__name__
+    if isinstance(error, sqlite3.OperationalError) and "locked" in text:
+        return ReportgenError(f"{path}: the database stayed busy for {BUSY_SECONDS} s (a long write?); try again")
+    if type(error).__name__ == "LockNotAvailable":
+        return ReportgenError(f"{path}: the incidents stayed locked for {BUSY_SECONDS} s (a long write?); try again")
+    return ReportgenError(f"{path}: database error ({text})")
+
+
+# -- opening ---------------------------------------------------------------
+
+
+def is_server_url(location: str | Path) -> bool:
+    return "://" in str(location)
+
+
+def shown_location(location: str | Path) -> str:
+    """A database location fit for messages: a URL's password (and any password parameter) hidden."""
+    location = str(location)
+    if not is_server_url(location):
+        return location
+    try:
+        url = sa.make_url(location)
+    except sa.exc.ArgumentError:
+        return re.sub(r"//[^/@]*@", "//***@", location)
+    hidden = {k: ("***" if k.lower() == "password" else v) for k, v in url.query.items()}
+    return url.set(query=hidden).render_as_string(hide_password=True)
+
+
+def _secret(location: str) -> str | None:
+    try:
+        url = sa.make_url(location)
+    except sa.exc.ArgumentError:
+        return None
+    password = url.password or url.query.get("password")
+    return password if isinstance(password, str) and password else None
 
 
 def open_store(path: str | Path, create: bool = True) -> Store:
-    """Open (and, if missing, create) the database at ``path``, checking its schema version."""
-    path = str(path)
+    """Open (and, if missing, create) the database at ``path`` (a file or a PostgreSQL URL), checking its schema."""
+    if is_server_url(path):
+        return _open_server(str(path), create)
+    return _open_file(str(path), create)
+
+
+def _open_file(path: str, create: bool) -> Store:
     exists = Path(path).exists() and Path(path).stat().st_size > 0
     if not exists and not create:
         raise ReportgenError(f"{path}: no database here; run `reportgen import` or `reportgen demo` first")
     if not exists:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = None
+    engine = sa.create_engine("sqlite://", creator=lambda: _connect(path), poolclass=NullPool)
+    db = None
     try:
-        conn = _connect(path)
-        if exists:
-            _check_schema(conn, path)
-        else:
-            _create(conn)
-        conn.execute("PRAGMA journal_mode = WAL")
-    except sqlite3.DatabaseError as exc:
-        _close(conn)
-        raise ReportgenError(f"{path}: cannot open as a SQLite database ({exc})") from None
+        db = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        _set_up(db, path, exists)
+        db.exec_driver_sql("PRAGMA journal_mode = WAL")
+    except (sa.exc.DBAPIError, sqlite3.DatabaseError) as exc:
+        _dispose(engine, db)
+        reason = getattr(exc, "orig", exc)
+        if "file is not a database" in str(reason):
+            raise ReportgenError(f"{path}: not a SQLite database (not made by reportgen?)") from None
+        raise ReportgenError(f"{path}: cannot open as a SQLite database ({reason})") from None
     except ReportgenError:
-        _close(conn)
+        _dispose(engine, db)
         raise
-    return Store(conn, path)
+    return Store(engine, db, path)
 
 
-def _close(conn: sqlite3.Connection | None) -> None:
-    if conn is not None:
-        conn.close()
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_SECONDS * 1000}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA trusted_schema = OFF")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: large imports keep their indexes in memory
+    return conn
+
+
+def _server_url(location: str) -> URL:
+    try:
+        url = sa.make_url(location)
+    except sa.exc.ArgumentError:
+        raise ReportgenError(f"{shown_location(location)}: not a database URL; expected postgresql://USER@HOST/DATABASE") from None
+    if url.drivername not in SERVER_SCHEMES:
+        raise ReportgenError(
+            f"{shown_location(location)}: unknown kind of database {url.drivername!r};"
+            " expected a file path or a postgresql:// URL"
+        )
+    return url.set(drivername="postgresql+psycopg")
+
+
+def _open_server(location: str, create: bool) -> Store:
+    name = shown_location(location)
+    try:
+        engine = sa.create_engine(_server_url(location), poolclass=NullPool, connect_args={"application_name": "reportgen"})
+    except ImportError:
+        raise ReportgenError(f"{name}: PostgreSQL needs psycopg: pip install 'reportgen[postgresql]'") from None
+    db = None
+    try:
+        db = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        db.exec_driver_sql(f"SET lock_timeout = '{BUSY_SECONDS}s'")
+        _set_up(db, name, None, create)
+    except sa.exc.DBAPIError as exc:
+        _dispose(engine, db)
+        raise _scrubbed(_server_error(name, exc), _secret(location)) from None
+    except ReportgenError as exc:
+        _dispose(engine, db)
+        raise _scrubbed(exc, _secret(location)) from None
+    return Store(engine, db, name)
+
+
+def _server_error(name: str, exc: sa.exc.DBAPIError) -> ReportgenError:
+    text = " ".join(str(exc.orig).split())
+    if not exc.connection_invalidated and "connection" not in text.lower():
+        return ReportgenError(f"{name}: database error ({text})")
+    return ReportgenError(f"{name}: cannot connect ({text})")
+
+
+def _scrubbed(error: ReportgenError, secret: str | None) -> ReportgenError:
+    """The error with any trace of the password replaced, whatever the driver put in its message."""
+    if secret and secret in str(error):
+        return ReportgenError(str(error).replace(secret, "***"))
+    return error
+
+
+def _set_up(db: Connection, name: str, exists: bool | None, create: bool = True) -> None:
+    """Check the schema of an existing database, or create it in a new one.
+
+    ``exists`` is None for a server database, where only its tables tell whether
+    it is new; creating takes the write lock (SQLite) or a transaction-scoped
+    advisory lock (PostgreSQL), so that two processes starting on an empty
+    database do not both create it.
+    """
+    if exists:
+        _check_schema(db, name)
+        return
+    tables = _tables(db, name)
+    if tables:
+        _check_schema(db, name)
+        return
+    if not create:
+        raise ReportgenError(f"{name}: no reportgen tables in this database; run `reportgen import` first")
+    server = db.dialect.name == "postgresql"
+    db.exec_driver_sql("BEGIN" if server else "BEGIN IMMEDIATE")
+    try:
+        if server:
+            db.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+        if not _tables(db, name):
+            schema.create_all(db, checkfirst=False)
+            db.execute(META.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                                       {"key": "data_version", "value": "0"}])
+        db.exec_driver_sql("COMMIT")
+    except BaseException:
+        db.exec_driver_sql("ROLLBACK")
+        raise
+    _check_schema(db, name)
+
+
+SCHEMA_LOCK = 0x7265706F7274  # "report": the advisory lock held while a server database gets its tables
+
+
+def _tables(db: Connection, name: str) -> set[str]:
+    return set(sa.inspect(db).get_table_names())
+
+
+def _check_schema(db: Connection, name: str) -> None:
+    """Refuse a database that reportgen did not make, or made with another schema version."""
+    tables = _tables(db, name)
+    row = None
+    if "meta" in tables:
+        row = db.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).first()
+    if row is None:
+        found = f"tables: {', '.join(sorted(tables))}" if tables else "no tables"
+        raise ReportgenError(f"{name}: not a reportgen database ({found}, no schema version recorded)")
+    if row[0] != str(SCHEMA_VERSION) and not _upgradable(row[0]):
+        raise ReportgenError(
+            f"{name}: database schema version {row[0]}, this reportgen reads version"
+            f" {SCHEMA_VERSION}; use the matching reportgen release or a new database"
+        )
+    _check_tables(db, name, tables)
+    if row[0] != str(SCHEMA_VERSION):
+        _upgrade(db)
+
+
+def _covering_date_index(db: Connection) -> None:
+    """Version 1 -> 2: the date index also holds region, perpetrator, recorded_at and id."""
+    index = next(i for i in INCIDENTS.indexes if i.name == "incidents_date")
+    db.execute(sa.schema.DropIndex(index))
+    db.execute(sa.schema.CreateIndex(index))
+
+
+# Named upgrades, each from the version it starts at; every one changes indexes only.
+UPGRADES = {"1": _covering_date_index}
+
+
+def _upgradable(version: str) -> bool:
+    return version in UPGRADES
+
+
+def _upgrade(db: Connection) -> None:
+    """Bring an older database to this version, each upgrade in one transaction with its record."""
+    server = db.dialect.name == "postgresql"
+    while True:
+        db.exec_driver_sql("BEGIN" if server else "BEGIN IMMEDIATE")
+        try:
+            if server:
+                db.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+            version = db.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).scalar_one()
+            if version in UPGRADES:
+                UPGRADES[version](db)
+                db.execute(META.update().where(META.c.key == "schema_version").values(value=str(int(version) + 1)))
+            db.exec_driver_sql("COMMIT")
+        except BaseException:
+            db.exec_driver_sql("ROLLBACK")
+            raise
+        if version not in UPGRADES:
+            return
+
+
+def _check_tables(db: Connection, name: str, tables: set[str]) -> None:
+    """The tables and columns are reportgen's, and (SQLite) no trigger or view runs code on our reads or writes."""
+    inspector = sa.inspect(db)
+    for table in schema.sorted_tables:
+        columns = {c["name"] for c in inspector.get_columns(table.name)} if table.name in tables else set()
+        if columns != set(table.c.keys()):
+            raise ReportgenError(f"{name}: table {table.name} is not the one reportgen makes (schema version {SCHEMA_VERSION})")
+    if db.dialect.name == "sqlite":
+        extra = db.exec_driver_sql("SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view')").first()
+        if extra:
+            raise ReportgenError(f"{name}: holds a {extra[0]} ({extra[1]}) that reportgen does not make; refusing to use it")
+
+
+def _dispose(engine: Engine, db: Connection | None) -> None:
+    if db is not None:
+        with suppress(sa.exc.DBAPIError):
+            db.close()
+    engine.dispose()
