@@ -1,21 +1,24 @@
-"""The ingest stage: read a file, validate all of it, then write it in one transaction.
+"""The ingest stage: read a file, validate it record by record, write it in one transaction.
 
-Nothing from a file is written unless every record in it is valid. Importing
-the same file again is harmless: an incident whose id is already stored with
-the same content is skipped; the same id with other content is refused (a
-changed toll is a revision: ``reportgen revise``).
+Nothing from a file is written unless every record in it is valid: records are
+validated as they are read and written in batches inside one transaction, which
+the first bad record rolls back. A file of a million incidents never sits in
+memory whole. Importing the same file again is harmless: an incident whose id
+is already stored with the same content is skipped; the same id with other
+content is refused (a changed toll is a revision: ``reportgen revise``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from itertools import chain, islice
 from pathlib import Path
 
 from ..errors import InputError, ReportgenError, shown
 from ..profile import Profile
 from ..records import Casualty, Incident
-from ..store import Store
+from ..store import BATCH, Store, batches
 from . import acled, canonical, ucdp
 from .events import EventImport, import_event_files, import_events
 
@@ -43,19 +46,26 @@ def detect_format(path: Path) -> str:
     raise ReportgenError(f"{path}: cannot tell the format from the name; pass --format ({', '.join(READERS)})")
 
 
+# Readers that yield one incident at a time; the others return a list.
+STREAMS = {"csv": canonical.csv_incidents, "json": canonical.json_incidents}
+
+
 def read_file(path: Path, profile: Profile, fmt: str | None = None) -> list[Incident]:
     """Every incident of the file, validated; the first bad record raises ``InputError``."""
+    return list(stream_file(path, profile, fmt))
+
+
+def stream_file(path: Path, profile: Profile, fmt: str | None = None) -> Iterator[Incident]:
+    """The file's incidents as they are read and validated; the first bad record raises ``InputError``."""
     if not path.is_file():
         raise ReportgenError(f"{path}: no such file")
     fmt = fmt or detect_format(path)
     if fmt not in READERS:
         raise ReportgenError(f"{path}: unknown format {fmt!r}; expected one of {', '.join(READERS)}")
-    incidents = READERS[fmt](path, profile)
-    _refuse_duplicate_ids(path, incidents)
-    return incidents
+    return _unique_ids(path, STREAMS.get(fmt, READERS[fmt])(path, profile))
 
 
-def _refuse_duplicate_ids(path: Path, incidents: list[Incident]) -> None:
+def _unique_ids(path: Path, incidents: Iterable[Incident]) -> Iterator[Incident]:
     first_line: dict[str, int] = {}
     for incident in incidents:
         if incident.id in first_line:
@@ -64,6 +74,7 @@ def _refuse_duplicate_ids(path: Path, incidents: list[Incident]) -> None:
                 f"duplicate id {incident.id!r} (first on line {first_line[incident.id]})",
             )
         first_line[incident.id] = incident.line
+        yield incident
 
 
 def _as_imported(store: Store, incident: Incident) -> Incident:
@@ -101,8 +112,9 @@ def _figures(incident: Incident) -> dict[tuple[str, str], tuple]:
     return {key: value for key, value in figures.items() if value != _NONE}
 
 
-def new_incidents(store: Store, path: Path, incidents: list[Incident]) -> list[Incident]:
+def new_incidents(store: Store, path: Path, incidents: Iterable[Incident]) -> list[Incident]:
     """The incidents not stored yet; an id stored with other content is refused."""
+    incidents = list(incidents)
     existing = store.existing_ids(i.id for i in incidents)
     fresh = []
     for incident in incidents:
@@ -124,12 +136,17 @@ def _nonzero(casualties: tuple[Casualty, ...]) -> list[Casualty]:
     return [c for c in casualties if c.killed or c.injured or not c.subgroup]
 
 
+def _as_stored(incident: Incident) -> Incident:
+    kept = _nonzero(incident.casualties)
+    return incident if len(kept) == len(incident.casualties) else replace(incident, casualties=tuple(kept))
+
+
 def import_file(store: Store, profile: Profile, path: str | Path, fmt: str | None = None) -> ImportResult | EventImport:
-    """Validate the whole file, then write its new incidents in one transaction."""
+    """Write the file's new incidents in one transaction, validating them as they are read."""
     path = Path(path)
     if fmt in DATASETS:
         return import_events(store, profile, path, DATASETS[fmt])
-    return _write(store, path, read_file(path, profile, fmt))
+    return _write(store, path, stream_file(path, profile, fmt))
 
 
 def import_files(
@@ -137,21 +154,28 @@ def import_files(
 ) -> Iterator[ImportResult]:
     """Import files one after the other, each all or nothing.
 
-    The database is opened (and created, if new) only once the first file has
-    passed validation: a bad file leaves no empty database behind.
+    The database is opened (and created, if new) only once the first file's first
+    batch of records has passed validation: a bad file of up to that many records
+    leaves no empty database behind.
     """
     if fmt in DATASETS:
         yield from import_event_files(open_store, profile, paths, DATASETS[fmt])
         return
     store = None
     for path in map(Path, paths):
-        incidents = read_file(path, profile, fmt)
+        incidents = stream_file(path, profile, fmt)
+        first = list(islice(incidents, BATCH))
         store = store or open_store()
-        yield _write(store, path, incidents)
+        yield _write(store, path, chain(first, incidents))
 
 
-def _write(store: Store, path: Path, incidents: list[Incident]) -> ImportResult:
-    fresh = new_incidents(store, path, incidents)
-    if fresh:
-        store.add_incidents(replace(i, casualties=tuple(_nonzero(i.casualties))) for i in fresh)
-    return ImportResult(str(path), added=len(fresh), unchanged=len(incidents) - len(fresh))
+def _write(store: Store, path: Path, incidents: Iterable[Incident]) -> ImportResult:
+    """The new incidents, batch by batch, in one transaction: a bad record anywhere rolls all of it back."""
+    added = seen = 0
+    with store.transaction():
+        for batch in batches(incidents, BATCH):
+            fresh = new_incidents(store, path, batch)
+            if fresh:
+                store.add_incidents((_as_stored(i) for i in fresh), checked=True)
+            added, seen = added + len(fresh), seen + len(batch)
+    return ImportResult(str(path), added=added, unchanged=seen - added)

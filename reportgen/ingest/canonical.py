@@ -184,12 +184,18 @@ def _csv_subgroups(where: Where, value: str) -> dict[str, dict[str, tuple[int, i
 
 
 def read_csv(path: Path, profile: Profile) -> list[Incident]:
+    return list(csv_incidents(path, profile))
+
+
+def csv_incidents(path: Path, profile: Profile) -> Iterator[Incident]:
+    """The file's incidents one at a time, each validated as it is read."""
     text = fields.decode(path)
     with _field_limit(len(text) + 1):
         records = _csv_records(path, text)
         _, first = next(records)
         _check_header(Where(str(path), 1), first["__header__"], profile)
-        return [_csv_incident(Where(str(path), line), row, profile) for line, row in records]
+        for line, row in records:
+            yield _csv_incident(Where(str(path), line), row, profile)
 
 
 def _csv_incident(where: Where, row: dict, profile: Profile) -> Incident:
@@ -335,14 +341,18 @@ def _json_count(where: Where, field: str, value: object) -> int:
 
 
 def read_json(path: Path, profile: Profile) -> list[Incident]:
+    return list(json_incidents(path, profile))
+
+
+def json_incidents(path: Path, profile: Profile) -> Iterator[Incident]:
+    """The file's incidents one at a time, each validated as it is read."""
     text = fields.decode(path)
-    incidents = []
     for line, start, obj in _json_objects(path, text):
         try:
-            incidents.append(_json_incident(Where(str(path), line), obj, profile))
+            incident = _json_incident(Where(str(path), line), obj, profile)
         except InputError as error:
             raise InputError(error.file, _field_line(text, start, error), error.field, error.message) from None
-    return incidents
+        yield incident
 
 
 def _field_line(text: str, start: int, error: InputError) -> int | None:
