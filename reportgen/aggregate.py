@@ -1,4 +1,10 @@
-"""The aggregate stage: the period's rows from the store, grouped by pandas into a Summary."""
+"""The aggregate stage: the period's sums from the store, shaped by pandas into a Summary.
+
+The database sums the period's casualties by region, perpetrator, category and
+subgroup, and counts its incidents by region and perpetrator (an indexed date
+filter and a GROUP BY): a year of a million incidents never leaves the database
+row by row. Only a bulletin's incident table and daily series read the rows.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +19,9 @@ ROW_COLUMNS = [
     "incident", "date", "region", "perpetrator", "kind", "province", "location",
     "category", "subgroup", "killed", "injured", "killed_low", "killed_high",
 ]
+# low/high: sums of the bounds, a figure without one counted at killed; ranged_*: how many figures have one
+SUM_COLUMNS = ["region", "perpetrator", "category", "subgroup", "killed", "injured", "low", "high", "ranged_low", "ranged_high"]
+COUNT_COLUMNS = ["region", "perpetrator", "incidents"]
 
 
 def period_frame(store: Store, scope: Scope, profile: Profile) -> pd.DataFrame:
@@ -22,12 +31,22 @@ def period_frame(store: Store, scope: Scope, profile: Profile) -> pd.DataFrame:
     return frame
 
 
+def period_sums(store: Store, scope: Scope, profile: Profile) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scope's casualty sums (by region, perpetrator, category, subgroup) and incident counts
+    (by region and perpetrator), each with whether its perpetrator's incidents count as operations."""
+    sums = pd.DataFrame(store.casualty_sums(scope.start, scope.end, scope.as_of), columns=SUM_COLUMNS)
+    counts = pd.DataFrame(store.incident_counts(scope.start, scope.end, scope.as_of), columns=COUNT_COLUMNS)
+    for frame in (sums, counts):
+        frame["operation"] = frame["perpetrator"].isin(profile.operations_by) | profile.all_operations
+    return sums, counts
+
+
 def summarize(store: Store, profile: Profile, scope: Scope, detail: bool = False) -> Summary:
     """The Summary of ``scope``: totals, group lines and the regional distribution."""
-    frame = period_frame(store, scope, profile)
-    summary = summary_from_frame(frame, profile, scope)
+    summary = summary_from_sums(*period_sums(store, scope, profile), profile, scope)
     summary.data_version = str(store.data_version())
     if detail:
+        frame = period_frame(store, scope, profile)
         summary.incident_rows = incident_rows(frame, profile)
         summary.revisions = revision_rows(store, scope)
         summary.series = series(frame, scope)
@@ -35,19 +54,19 @@ def summarize(store: Store, profile: Profile, scope: Scope, detail: bool = False
     return summary
 
 
-def summary_from_frame(frame: pd.DataFrame, profile: Profile, scope: Scope) -> Summary:
-    whole = frame[frame["subgroup"] == ""]
-    ops = frame.loc[frame["operation"], "incident"]
-    groups = [group_line(frame, whole, profile, key, ops.nunique()) for key in profile.group_order]
+def summary_from_sums(sums: pd.DataFrame, counts: pd.DataFrame, profile: Profile, scope: Scope) -> Summary:
+    whole = sums[sums["subgroup"] == ""]
+    operations = int(counts.loc[counts["operation"], "incidents"].sum())
+    groups = [group_line(sums, whole, profile, key, operations) for key in profile.group_order]
     return Summary(
         profile=profile.name,
         scope=scope,
         total_killed=sum(g.killed for g in groups),
         total_injured=sum(g.injured for g in groups),
-        operations=int(ops.nunique()),
-        incidents=int(frame["incident"].nunique()),
+        operations=operations,
+        incidents=int(counts["incidents"].sum()),
         groups=groups,
-        regions=region_lines(frame, profile),
+        regions=region_lines(sums, counts, profile),
     )
 
 
@@ -58,21 +77,19 @@ def _sums(rows: pd.DataFrame, by: list[str], column: str = "killed") -> dict:
 
 
 def _range_sum(rows: pd.DataFrame, column: str) -> int | None:
-    """Sum of a low/high bound, counting rows without a range at their best figure."""
-    if rows.empty or rows[column].isna().all():
+    """Sum of a low/high bound (``low`` or ``high``), counting figures without a range at their best figure;
+    None where no figure has that bound."""
+    if rows.empty or not rows[f"ranged_{column}"].any():
         return None
-    return int(rows[column].fillna(rows["killed"]).sum())
+    return int(rows[column].sum())
 
 
 def _range_sums(rows: pd.DataFrame, by: list[str]) -> dict:
-    """(low, high) sums by ``by`` for the groups where some row has a range; rows without one count at their best figure."""
-    ranged = rows[rows["killed_low"].notna() | rows["killed_high"].notna()]
-    if ranged.empty:
+    """(low, high) sums by ``by`` for the groups where some figure has a range; figures without one count at their best figure."""
+    if rows.empty:
         return {}
-    keys = set(ranged.groupby(by).groups)
-    filled = rows.assign(low=rows["killed_low"].fillna(rows["killed"]), high=rows["killed_high"].fillna(rows["killed"]))
-    sums = filled.groupby(by)[["low", "high"]].sum()
-    return {k: (int(v["low"]), int(v["high"])) for k, v in sums.iterrows() if k in keys}
+    sums = rows.groupby(by)[["low", "high", "ranged_low", "ranged_high"]].sum()
+    return {k: (int(v["low"]), int(v["high"])) for k, v in sums.iterrows() if v["ranged_low"] or v["ranged_high"]}
 
 
 def group_line(frame: pd.DataFrame, whole: pd.DataFrame, profile: Profile, key: str, operations: int) -> GroupLine:
@@ -84,20 +101,20 @@ def group_line(frame: pd.DataFrame, whole: pd.DataFrame, profile: Profile, key: 
         killed=int(rows["killed"].sum()),
         injured=int(rows["injured"].sum()),
         subgroups={k: v for k, v in _sums(parts, ["subgroup"]).items() if v},
-        killed_low=_range_sum(rows, "killed_low"),
-        killed_high=_range_sum(rows, "killed_high"),
+        killed_low=_range_sum(rows, "low"),
+        killed_high=_range_sum(rows, "high"),
         operations=operations if category.count_operations else None,
         in_operations=int(rows.loc[rows["operation"], "killed"].sum()),
     )
 
 
-def region_lines(frame: pd.DataFrame, profile: Profile) -> list[RegionLine]:
+def region_lines(frame: pd.DataFrame, counts: pd.DataFrame, profile: Profile) -> list[RegionLine]:
     ops = frame[frame["operation"]]
     whole = ops[ops["subgroup"] == ""]
     killed = _sums(whole, ["region", "category"])
     injured = _sums(whole, ["region", "category"], "injured")
     parts = _sums(ops[ops["subgroup"] != ""], ["region", "category", "subgroup"])
-    operations = {k: int(v) for k, v in ops.groupby("region")["incident"].nunique().items()}
+    operations = {k: int(v) for k, v in counts[counts["operation"]].groupby("region")["incidents"].sum().items()}
     ranges = _range_sums(whole, ["region", "category"])
     lines = []
     for region in profile.regions_for(operations):
