@@ -336,5 +336,21 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
     click.echo(f"{output}: {what} as {fmt}", err=True)
 
 
+@main.command("preview")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free port).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; keep the loopback default unless you mean it.")
+@click.option("--output", metavar="DIR", help="Where built copies are compared from (default: reportgen.toml's output, or ./output).")
+@pass_ctx
+@one_line_errors
+def preview_command(ctx: Context, port: int, host: str, output: str | None) -> None:
+    """Serve live drafts of every bulletin, reloading open pages when data, profile or templates change."""
+    from .preview import PreviewSettings, serve
+
+    config = ctx.config
+    settings = PreviewSettings(db=config.db, profile=config.profile, templates=config.templates,
+                               output=output or config.output, organisation=config.organisation)
+    serve(settings, host, port, announce=lambda line: click.echo(line, err=True))
+
+
 if __name__ == "__main__":
     main()

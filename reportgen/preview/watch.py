@@ -1,0 +1,179 @@
+"""Watching what the bulletins are made from, and telling open pages to reload.
+
+The template directories are watched recursively; the database and the
+profile through their folders, for their own file names only (so output/ and
+anything else beside the database is never watched). watchfiles groups a burst
+of changes (an editor's save, an import of many rows) into one set once
+``STEP_MS`` pass without a new one. A change to the database's files counts
+only when the data version moved: a reader's checkpoint or SQLite's WAL
+housekeeping is no change of data.
+
+Every counted change raises a generation number and goes to each open event
+stream. A stream starts with the generation and the server's instance id, so
+a page that missed a change (or outlived a restart) reloads when it connects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from watchfiles import DefaultFilter, awatch
+
+from ..errors import ReportgenError
+from ..store import Store, open_store
+from ..wording import template_dirs
+
+STEP_MS = 50  # quiet time that ends a burst of changes
+DEBOUNCE_MS = 1600  # the longest burst grouped into one reload
+DB_SUFFIXES = ("", "-wal", "-journal")
+
+
+@dataclass(frozen=True)
+class Change:
+    generation: int
+    what: tuple[str, ...]  # "templates", "profile", "data"
+    paths: tuple[str, ...]  # the changed files (the database's name for data)
+
+
+class Changes:
+    """The generation counter and the queues of the open event streams."""
+
+    def __init__(self) -> None:
+        self.instance = secrets.token_hex(6)
+        self.generation = 0
+        self.last: Change | None = None
+        self._queues: set[asyncio.Queue[Change]] = set()
+
+    def publish(self, what: tuple[str, ...], paths: tuple[str, ...]) -> Change:
+        self.generation += 1
+        self.last = Change(self.generation, what, paths)
+        for queue in self._queues:
+            queue.put_nowait(self.last)
+        return self.last
+
+    def hello(self) -> dict[str, str]:
+        return {"event": "hello", "data": json.dumps({"instance": self.instance, "generation": self.generation})}
+
+    async def stream(self) -> AsyncIterator[dict[str, str]]:
+        """Server-sent events for one page: ``hello``, then one ``reload`` per change."""
+        queue: asyncio.Queue[Change] = asyncio.Queue()
+        self._queues.add(queue)
+        try:
+            yield self.hello()
+            while True:
+                change = await queue.get()
+                yield {"event": "reload", "id": str(change.generation), "data": json.dumps(
+                    {"instance": self.instance, "generation": change.generation, "what": change.what, "paths": change.paths})}
+        finally:
+            self._queues.discard(queue)
+
+
+class DataVersion:
+    """The database's data version, read through one long-lived connection in one thread.
+
+    Keeping one connection open means checking does not itself create and
+    delete the ``-wal`` file (which would be seen as another change). A
+    database file replaced by another (a restored copy) is opened anew.
+    """
+
+    def __init__(self, db: str):
+        self.db = db
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reportgen-data-version")
+        self._store: Store | None = None
+        self._identity: tuple[int, int] | None = None
+
+    async def read(self) -> tuple | None:
+        return await asyncio.get_running_loop().run_in_executor(self._thread, self._read)
+
+    def _read(self) -> tuple | None:
+        try:
+            st = os.stat(self.db)
+            identity = (st.st_dev, st.st_ino)
+            if self._store is None or identity != self._identity:
+                self._close()
+                self._store, self._identity = open_store(self.db, create=False), identity
+            return identity, self._store.data_version()
+        except (OSError, ReportgenError, sqlite3.Error):  # the page that reloads says why
+            self._close()
+            return None
+
+    def _close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def close(self) -> None:
+        self._thread.submit(self._close).result()
+        self._thread.shutdown()
+
+
+class Watcher:
+    """Watches templates, profile and database; publishes each change to ``changes``."""
+
+    def __init__(self, templates: str | None, profile_path: Path, db: str, changes: Changes):
+        self.template_dirs = [Path(os.path.realpath(d)) for d in template_dirs(templates) if d.is_dir()]
+        self.profile = os.path.realpath(profile_path)
+        self.db = os.path.realpath(db)
+        self.db_files = {self.db + suffix for suffix in DB_SUFFIXES}
+        self.changes = changes
+        self.data = DataVersion(db)
+        self._version: tuple | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def file_dirs(self) -> list[str]:
+        return sorted({os.path.dirname(p) for p in (self.profile, *self.db_files)})
+
+    def _is_watched_file(self, _change: object, path: str) -> bool:
+        return os.path.realpath(path) in self.db_files or os.path.realpath(path) == self.profile
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._version = await self.data.read()
+        try:
+            await asyncio.gather(
+                self._watch(self.template_dirs, True, DefaultFilter(), stop),
+                self._watch([Path(d) for d in self.file_dirs], False, self._is_watched_file, stop),
+            )
+        finally:
+            self.data.close()
+
+    async def _watch(self, paths: list[Path], recursive: bool, keep: Callable[..., bool], stop: asyncio.Event) -> None:
+        if not paths:
+            return
+        async for found in awatch(*paths, watch_filter=keep, recursive=recursive, step=STEP_MS,
+                                  debounce=DEBOUNCE_MS, stop_event=stop):
+            await self.on_changes({os.path.realpath(p) for _, p in found})
+
+    async def on_changes(self, paths: set[str]) -> Change | None:
+        """Publish what ``paths`` changed, if anything a bulletin is made from."""
+        async with self._lock:
+            what, shown = [], []
+            templates = sorted(p for p in paths if self._in_templates(p))
+            if templates:
+                what.append("templates")
+                shown += [self._template_name(p) for p in templates]
+            if self.profile in paths:
+                what.append("profile")
+                shown.append(os.path.basename(self.profile))
+            if paths & self.db_files:
+                version = await self.data.read()
+                if version is None or version != self._version:
+                    self._version = version
+                    what.append("data")
+                    shown.append(os.path.basename(self.db))
+            return self.changes.publish(tuple(what), tuple(shown)) if what else None
+
+    def _in_templates(self, path: str) -> bool:
+        return any(os.path.commonpath([path, str(d)]) == str(d) for d in self.template_dirs)
+
+    def _template_name(self, path: str) -> str:
+        root = next(d for d in self.template_dirs if os.path.commonpath([path, str(d)]) == str(d))
+        return Path(os.path.relpath(path, root)).as_posix()
