@@ -82,13 +82,25 @@ def main(ctx: click.Context, db: str | None, profile: str | None, config_path: s
               help="Input format (default: from the file name; ACLED and UCDP GED exports need acled or ucdp).")
 @click.option("--skip-invalid", "rejects", metavar="REJECTS.csv", type=click.Path(dir_okay=False, path_type=Path),
               help="With --format acled|ucdp: import the valid rows and write the rejected ones, with their reasons, here.")
+@click.option("--from-text", "from_text", is_flag=True,
+              help="The files are incident posts in the source format: each adds an incident or revises a stored one.")
+@click.option("--date", "day", metavar="DATE",
+              help="With --from-text: the post's date (YYYY-MM-DD); a toll update matches incidents of the 30 days before.")
+@click.option("--yes", is_flag=True, help="With --from-text: apply what is shown (without it, nothing is written).")
 @pass_ctx
 @one_line_errors
-def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejects: Path | None) -> None:
+def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejects: Path | None,
+                   from_text: bool, day: str | None, yes: bool) -> None:
     """Import incidents from CSV or JSON files or ACLED / UCDP GED exports, each file all or nothing.
 
     Re-importing an updated ACLED or UCDP export records changed tolls as revisions.
+    With --from-text, each file is a post: shown as a new incident or a revision, applied with --yes.
     """
+    if from_text:
+        _import_from_text(ctx, files, fmt or rejects, day, yes)
+        return
+    if yes or day:
+        raise ReportgenError("--yes and --date apply only with --from-text")
     from .ingest import DATASETS, import_files
 
     if fmt not in DATASETS:
@@ -114,6 +126,31 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
             write_atomic(rejects, rejects_csv(rejected).encode("utf-8"))
     if rejects:
         click.echo(f"{rejects}: {len(rejected)} rejected rows with their reasons", err=True)
+
+
+def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day: str | None, yes: bool) -> None:
+    """Plan every post first (a bad one stops all), show the plans, then apply them with --yes."""
+    from .parse import parse_file
+    from .parse.from_text import apply_plan, plan_from_text
+    from .parse.show import console, plan_lines
+    from .periods import parse_date
+
+    if other:
+        raise ReportgenError("--from-text reads posts: --format and --skip-invalid do not apply")
+    profile, store = ctx.profile(), ctx.store(create=True)
+    when = parse_date(day, "--date") if day else None
+    plans = [plan_from_text(store, profile, parse_file(path, profile), when) for path in files]
+    out = console()
+    for plan in plans:
+        for line in plan_lines(plan):
+            out.print(line)
+    if not yes:
+        if any(p.action != "nothing" for p in plans):
+            click.echo("Nothing written: pass --yes to apply.", err=True)
+        return
+    for plan in plans:
+        written = apply_plan(store, plan)
+        click.echo(f"{plan.source}: {written} records written", err=True)
 
 
 def _as_of_option(func):
@@ -334,6 +371,75 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
         return
     write_atomic(output, data)
     click.echo(f"{output}: {what} as {fmt}", err=True)
+
+
+@main.command("parse")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_ctx
+@one_line_errors
+def parse_command(ctx: Context, files: tuple[Path, ...], fmt: str) -> None:
+    """Read tallies and incident posts in the source format: every field, found or not, and the unused sentences.
+
+    Exit status 1 if a file holds neither a tally nor an incident.
+    """
+    from .parse import parse_file
+    from .parse.show import console, reading_tables
+
+    profile = ctx.profile()
+    readings = [parse_file(path, profile) for path in files]
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in readings], indent=2, ensure_ascii=False))
+    else:
+        out = console()
+        for reading in readings:
+            for table in reading_tables(reading):
+                out.print(table)
+    if any(r.tally is None and r.incident is None for r in readings):
+        sys.exit(1)
+
+
+@main.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--against-db", "against_db", is_flag=True, help="Also compare each line with the database's figures for the tally's year.")
+@click.option("--year", type=int, help="The tally's year, where the text does not say it.")
+@_as_of_option
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@pass_ctx
+@one_line_errors
+def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year: int | None, as_of: str | None, fmt: str) -> None:
+    """Check that a published tally adds up (and, with --against-db, matches the database).
+
+    Exit status 1 if any check fails.
+    """
+    from .check import check_reading, inconsistencies
+    from .parse import parse_file
+    from .parse.show import console, findings_table
+    from .periods import parse_date
+
+    profile = ctx.profile()
+    day = parse_date(as_of, "--as-of") if as_of else None
+    db_summary = None
+    if against_db:
+        from .aggregate import summarize
+
+        store = ctx.store()
+        db_summary = lambda scope: summarize(store, profile, scope)  # noqa: E731 - one call site
+    elif as_of:
+        raise ReportgenError("--as-of applies with --against-db")
+    reports = [check_reading(parse_file(path, profile), profile, db_summary, year, day) for path in files]
+    if fmt == "json":
+        click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
+    else:
+        out = console()
+        for r in reports:
+            out.print(findings_table(r.source, r.findings, f"inconsistent lines: {len(inconsistencies(r.findings))}"))
+            if r.scope is not None:
+                out.print(findings_table(r.source, r.database, f"against the database ({r.scope.key}"
+                                         f"{', as of ' + r.scope.as_of.isoformat() if r.scope.as_of else ''}):"
+                                         f" lines that differ: {len(inconsistencies(r.database))}"))
+    if any(r.problems for r in reports):
+        sys.exit(1)
 
 
 @main.command("preview")

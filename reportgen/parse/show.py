@@ -48,8 +48,11 @@ def _heading(reading: Reading) -> Text:
 def reading_tables(reading: Reading) -> list[Table | Text]:
     """The fields found (and not found) in a post, then the sentences not used."""
     fields = Table(title=_heading(reading), title_justify="left")
-    for column in ("field", "value", "found", "line", "note"):
-        fields.add_column(column, overflow="fold")
+    fields.add_column("field", min_width=25, overflow="fold")
+    fields.add_column("value", min_width=18, overflow="fold")
+    fields.add_column("found")
+    fields.add_column("line")
+    fields.add_column("note", min_width=12, overflow="fold")
     for f in reading.fields:
         fields.add_row(plain(f.field), plain(f.value if f.found else "—"), plain("yes" if f.found else "no"),
                        plain(f.line or ""), plain(f.note))
