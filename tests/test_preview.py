@@ -16,6 +16,7 @@ import os
 import queue
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -595,6 +596,19 @@ def test_a_data_change_reloads_and_markup_in_data_stays_text(tmp_path, sample_db
     finally:
         stream.close()
         assert running.stop() in (0, -15)
+
+
+@slow
+def test_ctrl_c_ends_open_event_streams_and_stops_cleanly(tmp_path, sample_db):
+    running = PreviewServer(make_project(tmp_path / "project", sample_db))
+    stream = EventStream(running.port)
+    running.proc.send_signal(signal.SIGINT)
+    assert running.proc.wait(timeout=WAIT) == 0
+    with pytest.raises(AssertionError, match="the event stream ended"):
+        stream.next()
+    stream.close()
+    assert running.lines[-1] == "Preview stopped.\n"
+    assert not any("Traceback" in line or "ERROR" in line for line in running.lines)
 
 
 def test_reading_the_database_is_no_change_but_a_write_is(tmp_path, sample_db):

@@ -134,17 +134,17 @@ def pages() -> jinja2.Environment:
     )
 
 
-def _page(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+def _page(request: Request, template: str, status: int = 200, framed: bool = False, **context) -> HTMLResponse:
     changes: Changes = request.app.state.changes
     html = pages().get_template(template).render(instance=changes.instance, generation=changes.generation,
-                                                 last=changes.last, **context)
+                                                 framed=framed, **context)
     return HTMLResponse(html, status)
 
 
-def _failure_page(request: Request, exc: Exception) -> HTMLResponse:
+def _failure_page(request: Request, exc: Exception, framed: bool = False) -> HTMLResponse:
     site: Site = request.app.state.site
     failure: Failure = describe_failure(exc, site.template_dirs())
-    return _page(request, "error.html.j2", 500, failure=failure)
+    return _page(request, "error.html.j2", 500, framed, failure=failure)
 
 
 def _bulletin_address(request: Request) -> tuple[int, str]:
@@ -183,7 +183,7 @@ def _draft(render: Callable[[Site, int, str], str | bytes], media_type: str, nam
         except NotFound:
             raise HTTPException(404) from None
         except Exception as exc:  # noqa: BLE001 - a template or data error: the error page, and keep serving
-            return _failure_page(request, exc)
+            return _failure_page(request, exc, framed=media_type == "text/html")
         disposition = {"content-disposition": f'inline; filename="{year:04d}-{part}-draft-{name}"'}
         return Response(content, media_type=media_type, headers={**disposition, **(headers or {})})
 
@@ -288,7 +288,16 @@ def serve(settings: PreviewSettings, host: str = "127.0.0.1", port: int = 8000,
     for line in startup_lines(settings, host, port):
         announce(line)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on")
-    uvicorn.Server(config).run(sockets=[sock])
+    changes: Changes = app.app.app.state.changes  # HostCheck -> Headers -> Starlette
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig, frame) -> None:
+            changes.close_streams()  # open event streams end, so stopping need not wait for them
+            super().handle_exit(sig, frame)
+
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the Ctrl-C it caught once it has stopped
+        Server(config).run(sockets=[sock])
+    announce("Preview stopped.")
 
 
 def startup_lines(settings: PreviewSettings, host: str, port: int) -> list[str]:

@@ -33,6 +33,7 @@ from ..wording import template_dirs
 
 STEP_MS = 50  # quiet time that ends a burst of changes
 DEBOUNCE_MS = 1600  # the longest burst grouped into one reload
+RUST_TIMEOUT_MS = 500  # how often the watching thread looks up (stopping takes at most this long)
 DB_SUFFIXES = ("", "-wal", "-journal")
 
 
@@ -50,7 +51,8 @@ class Changes:
         self.instance = secrets.token_hex(6)
         self.generation = 0
         self.last: Change | None = None
-        self._queues: set[asyncio.Queue[Change]] = set()
+        self._queues: set[asyncio.Queue[Change | None]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def publish(self, what: tuple[str, ...], paths: tuple[str, ...]) -> Change:
         self.generation += 1
@@ -59,17 +61,22 @@ class Changes:
             queue.put_nowait(self.last)
         return self.last
 
+    def close_streams(self) -> None:
+        """End every open stream (the server is stopping); safe to call from a signal handler."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(lambda: [q.put_nowait(None) for q in self._queues])
+
     def hello(self) -> dict[str, str]:
         return {"event": "hello", "data": json.dumps({"instance": self.instance, "generation": self.generation})}
 
     async def stream(self) -> AsyncIterator[dict[str, str]]:
         """Server-sent events for one page: ``hello``, then one ``reload`` per change."""
-        queue: asyncio.Queue[Change] = asyncio.Queue()
+        queue: asyncio.Queue[Change | None] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
         self._queues.add(queue)
         try:
             yield self.hello()
-            while True:
-                change = await queue.get()
+            while (change := await queue.get()) is not None:
                 yield {"event": "reload", "id": str(change.generation), "data": json.dumps(
                     {"instance": self.instance, "generation": change.generation, "what": change.what, "paths": change.paths})}
         finally:
@@ -149,7 +156,7 @@ class Watcher:
         if not paths:
             return
         async for found in awatch(*paths, watch_filter=keep, recursive=recursive, step=STEP_MS,
-                                  debounce=DEBOUNCE_MS, stop_event=stop):
+                                  debounce=DEBOUNCE_MS, stop_event=stop, rust_timeout=RUST_TIMEOUT_MS):
             await self.on_changes({os.path.realpath(p) for _, p in found})
 
     async def on_changes(self, paths: set[str]) -> Change | None:
