@@ -203,6 +203,13 @@ def write_outputs(root: str | Path, job: Job, files: dict[str, bytes]) -> list[P
     return [write_atomic(folder, name, data, root) for name, data in files.items()]
 
 
+def check_output(root: str | Path, job: Job, names: Iterable[str]) -> None:
+    """Refuse, before any rendering, a bulletin whose folder or files lead outside ``root``."""
+    folder = output_folder(root, job.folder)
+    for name in names:
+        _check_inside(folder / name, os.path.realpath(root), Path(root))
+
+
 # -- the whole build -----------------------------------------------------------------
 
 
@@ -215,12 +222,13 @@ class Built:
 def build_bulletins(store: Store, profile: Profile, jobs: list[Job], output: str | Path, settings,
                     on_built: Callable[[Built], None] | None = None) -> list[Built]:
     """Gather, render and write each job in turn (``settings``: a ``render.RenderSettings``)."""
-    from .render import render_bulletin
+    from .render import OUTPUT_NAMES, render_bulletin
 
     first = (data_months(store) or [None])[0]
     env = settings.environment()  # one per build: templates read afresh by the next build
     built = []
     for job in jobs:
+        check_output(output, job, OUTPUT_NAMES)
         rendered = render_bulletin(gather(store, profile, job, first), settings, env)
         result = Built(job, write_outputs(output, job, rendered.files()))
         built.append(result)

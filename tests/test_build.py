@@ -7,7 +7,17 @@ from datetime import date
 
 import pytest
 
-from reportgen.build import Job, UnsafeOutput, data_months, gather, output_folder, plan_jobs, write_atomic, write_outputs
+from reportgen.build import (
+    Job,
+    UnsafeOutput,
+    check_output,
+    data_months,
+    gather,
+    output_folder,
+    plan_jobs,
+    write_atomic,
+    write_outputs,
+)
 from reportgen.errors import ReportgenError
 from reportgen.periods import month_scope, year_scope
 from reportgen.store import open_store
@@ -184,3 +194,15 @@ def test_the_output_root_may_itself_be_a_link(tmp_path):
 def test_folder_parts_must_be_plain_names(tmp_path, part):
     with pytest.raises(UnsafeOutput):
         output_folder(tmp_path, ["2023", part])
+
+
+def test_a_build_checks_its_output_paths_before_rendering(tmp_path):
+    root, target = tmp_path / "output", tmp_path / "profile.rc"
+    target.write_text("keep", encoding="utf-8")
+    folder = output_folder(root, ["2023", "year"])
+    (folder / "summary.json").symlink_to(target)
+    job = Job("year", year_scope(2023))
+    check_output(root, job, ["bulletin.html"])
+    with pytest.raises(UnsafeOutput):
+        check_output(root, job, ["bulletin.html", "summary.json"])
+    assert target.read_text(encoding="utf-8") == "keep"
