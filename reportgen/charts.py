@@ -200,7 +200,7 @@ def regions_chart(summary: Summary, profile: Profile, text: ChartText):
     ]
     names = [r.name for r in summary.regions]
     return alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.7}).encode(
-        y=alt.Y("region:N", title=None, sort=names, axis={"labelLimit": 150}),
+        y=alt.Y("region:N", title=None, sort=names, scale={"domain": names}, axis={"labelLimit": 150}),
         x=alt.X("sum(killed):Q", title=text.fatalities, axis=_count_axis()),
         color=_color(profile),
         order=alt.Order("order:Q"),
