@@ -18,12 +18,12 @@ for the tally's year (as of a day), compared line by line.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from typing import Any
 
 from .errors import ReportgenError
-from .periods import Scope, year_scope, ytd_scope
+from .periods import Scope, month_scope, year_scope, ytd_scope
 from .profile import Profile
 from .summary import Summary
 
@@ -223,10 +223,12 @@ def describe(key: str, tally, profile: Profile) -> str:
     return ": ".join(names)
 
 
-def check_scope(year: int | None, as_of: date | None) -> Scope:
-    """The database scope a tally of ``year`` covers: the year, or the year up to ``as_of``."""
+def check_scope(year: int | None, as_of: date | None, month: int | None = None) -> Scope:
+    """The database scope a tally covers: its month, its year, or its year up to ``as_of``."""
     if year is None:
         raise ReportgenError("no year found in the text; pass --year YYYY")
+    if month is not None:
+        return month_scope(year, month, as_of)
     if as_of is not None and as_of.year == year:
         return ytd_scope(as_of)
     return year_scope(year, as_of)
@@ -260,6 +262,7 @@ class CheckReport:
     findings: list[Finding]
     database: list[Finding]
     scope: Scope | None = None
+    label: str = ""  # the tally's period as the text gives it ("2023", "June 2023")
 
     @property
     def problems(self) -> list[Finding]:
@@ -269,6 +272,7 @@ class CheckReport:
         return {
             "source": self.source,
             "year": self.year,
+            "period": self.label,
             "scope": self.scope.to_dict() if self.scope else None,
             "consistent": not inconsistencies(self.findings),
             "matches_database": None if self.scope is None else not inconsistencies(self.database),
@@ -278,13 +282,22 @@ class CheckReport:
 
 
 def check_reading(reading, profile: Profile, db_summary=None, year: int | None = None,
-                  as_of: date | None = None) -> CheckReport:
-    """Check a reading's tally; ``db_summary(scope)`` gives the database's Summary for a comparison."""
-    if reading.tally is None:
+                  as_of: date | None = None) -> list[CheckReport]:
+    """Check each tally of a reading; ``db_summary(scope)`` gives the database's Summary for a comparison."""
+    if not reading.tallies:
         raise ReportgenError(f"{reading.source}: no tally found to check (see `reportgen parse`)")
-    tally = reading.tally
-    report = CheckReport(reading.source, tally.year or year, check_tally(tally, profile), [])
-    if db_summary is not None:
-        report.scope = check_scope(tally.year or year, as_of)
-        report.database = compare_with_summary(tally, db_summary(report.scope), profile)
-    return report
+    reports = []
+    month_end = None
+    for tally in reading.tallies:
+        report = CheckReport(reading.source, tally.year or year, check_tally(tally, profile), [])
+        report.label = tally.summary.scope.label if tally.year else "year not stated"
+        if db_summary is not None:
+            report.scope = check_scope(tally.year or year, as_of, tally.month)
+            if tally.month is None and month_end is not None and month_end.year == report.scope.year and as_of is None:
+                # A bulletin: the year's tally after the month's runs to that month's end.
+                report.scope = replace(ytd_scope(month_end), as_of=None)
+            report.database = compare_with_summary(tally, db_summary(report.scope), profile)
+        if tally.month is not None:
+            month_end = tally.summary.scope.end
+        reports.append(report)
+    return reports

@@ -427,15 +427,15 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
         db_summary = lambda scope: summarize(store, profile, scope)  # noqa: E731 - one call site
     elif as_of:
         raise ReportgenError("--as-of applies with --against-db")
-    reports = [check_reading(parse_file(path, profile), profile, db_summary, year, day) for path in files]
+    reports = [r for path in files for r in check_reading(parse_file(path, profile), profile, db_summary, year, day)]
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
         out = console()
         for r in reports:
-            out.print(findings_table(r.source, r.findings, f"inconsistent lines: {len(inconsistencies(r.findings))}"))
+            out.print(findings_table(f"{r.source} ({r.label})", r.findings, f"inconsistent lines: {len(inconsistencies(r.findings))}"))
             if r.scope is not None:
-                out.print(findings_table(r.source, r.database, f"against the database ({r.scope.key}"
+                out.print(findings_table(f"{r.source} ({r.label})", r.database, f"against the database ({r.scope.key}"
                                          f"{', as of ' + r.scope.as_of.isoformat() if r.scope.as_of else ''}):"
                                          f" lines that differ: {len(inconsistencies(r.database))}"))
     if any(r.problems for r in reports):

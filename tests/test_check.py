@@ -92,9 +92,11 @@ def test_sister_tally_checks_injured_too():
 # -- round trip and the database ------------------------------------------------
 
 
-def test_generated_tally_reads_back_to_the_summary_and_checks_clean(sample_store, profile):
-    summary = summarize(sample_store, profile, year_scope(2023))
+@pytest.mark.parametrize("scope", [year_scope(2023), month_scope(2023, 6), month_scope(2023, 2)], ids=lambda s: s.key)
+def test_generated_tally_reads_back_to_the_summary_and_checks_clean(sample_store, profile, scope):
+    summary = summarize(sample_store, profile, scope)
     reading = parse_text(tally_text(summary, profile), profile)
+    assert reading.tally.summary.scope == scope
     assert inconsistencies(check_tally(reading.tally, profile)) == []
     assert published_lines(reading.tally.summary, profile) == published_lines(summary, profile)
     assert compare_with_summary(reading.tally, summary, profile)
@@ -118,7 +120,7 @@ def test_generated_tally_with_hostile_place_names_still_reads_back(store, profil
 
 def test_seed_against_the_sample_database(sample_store, profile):
     reading = parse_file(SEED, profile)
-    report = check_reading(reading, profile, lambda scope: summarize(sample_store, profile, scope))
+    (report,) = check_reading(reading, profile, lambda scope: summarize(sample_store, profile, scope))
     assert report.scope == year_scope(2023)
     assert [(f.field, f.stated, f.computed) for f in inconsistencies(report.database)] == [
         ("regions.deir-ezzor.killed", 171, 172), ("regions.deir-ezzor.combatants", 138, 139)]
@@ -127,7 +129,7 @@ def test_seed_against_the_sample_database(sample_store, profile):
 
 def test_as_of_a_day_compares_the_year_to_that_day(sample_store, profile):
     reading = parse_file(SEED, profile)
-    report = check_reading(reading, profile, lambda scope: summarize(sample_store, profile, scope), as_of=date(2023, 3, 31))
+    (report,) = check_reading(reading, profile, lambda scope: summarize(sample_store, profile, scope), as_of=date(2023, 3, 31))
     assert report.scope.kind == "ytd" and report.scope.end == date(2023, 3, 31)
     total = next(f for f in report.database if f.field == "total")
     assert total.computed < 562 and not total.ok

@@ -207,3 +207,19 @@ def test_import_keeps_its_csv_behaviour_and_refuses_text_options_without_from_te
     assert refused.exit_code == 1 and "--from-text" in refused.stderr
     mixed = cli("--db", db_path, "import", "--from-text", "--format", "csv", SEED)
     assert mixed.exit_code == 1 and "do not apply" in mixed.stderr
+
+
+@pytest.mark.slow
+def test_every_built_bulletin_text_reads_back_and_checks_clean(cli, sample_copy, tmp_path):
+    """Each bulletin.txt (a month's tally and the year's) adds up and matches the database it came from."""
+    out = tmp_path / "out"
+    built = cli("--db", sample_copy, "build", "--all", "--output", out)
+    assert built.exit_code == 0, built.output
+    texts = sorted(out.rglob("bulletin.txt"))
+    assert len(texts) >= 7
+    result = cli("--db", sample_copy, "check", "--against-db", "--format", "json", *texts)
+    assert result.exit_code == 0, result.output
+    reports = json.loads(result.stdout)
+    assert len(reports) >= len(texts) + 6  # a month's bulletin holds its month's tally and the year's
+    assert all(r["consistent"] and r["matches_database"] for r in reports)
+    assert {r["scope"]["kind"] for r in reports} == {"month", "ytd", "year"}

@@ -1,7 +1,8 @@
 """The parse stage: published posts read back into the product's structures.
 
 ``parse_text`` reads a post in the source format: a cumulative tally with its
-regional distribution becomes the same ``Summary`` the aggregate stage makes;
+regional distribution becomes the same ``Summary`` the aggregate stage makes
+(a bulletin's month and year-to-date tallies become one each);
 a single-incident post becomes an ``IncidentReading``. Every field says whether
 the text stated it, and the sentences that were not used are listed. The only
 error raised is ``ParseError`` (an ``InputError``): text that is not UTF-8 or
@@ -47,15 +48,15 @@ def parse_text(text: str, profile: Profile, source: str = "<text>") -> Reading:
     except ParseError as exc:
         raise ParseError(source, None, "text", exc.message) from None
     found = units(plain)
-    tally, used = TallyReader(profile, labels, vocab).read(found)
+    tallies, used = TallyReader(profile, labels, vocab).read(found)
     rest = [(i, u) for i, u in enumerate(found) if i not in used]
-    incident, used_by_incident = IncidentReader(profile, labels, vocab).read([u for _, u in rest], tally)
+    incident, used_by_incident = IncidentReader(profile, labels, vocab).read([u for _, u in rest], tallies[0] if tallies else None)
     unused = [
         Unused(u.line, _shown(u.text))
         for k, (_, u) in enumerate(rest)
         if k not in used_by_incident
     ]
-    return Reading(source, profile.name, tally, incident, unused)
+    return Reading(source, profile.name, tallies, incident, unused)
 
 
 def parse_file(path: str | Path, profile: Profile) -> Reading:

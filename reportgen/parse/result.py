@@ -31,6 +31,7 @@ class TallyReading:
 
     summary: Summary
     year: int | None
+    month: int | None  # set for a month's tally; None for a tally since the start of the year
     total: int | None  # the headline figure as stated, None if the text states none
     total_covers: list[str]  # the categories the headline figure counts
     outside_total: list[str]  # categories added in a separate sentence ("In addition, ...")
@@ -86,9 +87,14 @@ class Reading:
 
     source: str
     profile: str
-    tally: TallyReading | None
+    tallies: list[TallyReading]  # usually one; a bulletin holds the month's and the year's
     incident: IncidentReading | None
     unused: list[Unused]
+
+    @property
+    def tally(self) -> TallyReading | None:
+        """The first tally of the post (its fields are the post's ``fields``)."""
+        return self.tallies[0] if self.tallies else None
 
     @property
     def fields(self) -> list[Found]:
@@ -103,6 +109,7 @@ class Reading:
             "source": self.source,
             "profile": self.profile,
             "tally": self.tally.to_dict() if self.tally else None,
+            "other_tallies": [t.to_dict() for t in self.tallies[1:]],
             "incident": self.incident.to_dict() if self.incident else None,
             "unused": [asdict(u) for u in self.unused],
         }

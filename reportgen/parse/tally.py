@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..periods import year_scope
+from ..periods import month_scope, year_scope
 from ..profile import Profile
 from ..summary import CategoryCount, GroupLine, RegionLine, Summary
 from .items import Item, ItemReader, Tokens, category_counts
@@ -56,6 +56,7 @@ class _Region:
 class _State:
     mode: str = "start"  # start -> groups -> regions <-> region-lines
     year: int | None = None
+    month: int | None = None  # a month's tally ("in June 2023 stood at 60")
     year_line: int | None = None
     total: int | None = None
     total_line: int | None = None
@@ -69,23 +70,43 @@ class _State:
     def started(self) -> bool:
         return self.mode != "start"
 
+    @property
+    def has_figures(self) -> bool:
+        return self.total is not None or bool(self.groups) or bool(self.regions)
+
 
 class TallyReader:
     def __init__(self, profile: Profile, labels: Labels, vocab: Vocabulary):
         self.profile, self.labels, self.vocab = profile, labels, vocab
         self.items = ItemReader(labels, vocab)
         self.articles = frozenset(w.casefold() for w in vocab.words("one"))
+        months = vocab.words("months")
+        self.month_numbers = {m.casefold(): i for i, m in enumerate(months, start=1)}
+        self.months = re.compile(rf"(?<![\w])({'|'.join(map(re.escape, months))})\s++(20\d\d)(?!\d)", re.IGNORECASE)
 
-    def read(self, units: list[Unit]) -> tuple[TallyReading | None, set[int]]:
-        """The tally in ``units`` (None if there is none) and the indexes of the units it used."""
-        st = _State()
+    def read(self, units: list[Unit]) -> tuple[list[TallyReading], set[int]]:
+        """The tallies in ``units``, in order, and the indexes of the units they used.
+
+        A post usually holds one; a bulletin holds the month's and the year's. A
+        new headline after a tally has figures starts the next one.
+        """
+        states = [_State()]
         used = set()
         for index, unit in enumerate(units):
-            if not unit.too_long and self._unit(st, unit):
+            if unit.too_long:
+                continue
+            if states[-1].has_figures and self._opens_tally(unit):
+                states.append(_State())
+            if self._unit(states[-1], unit):
                 used.add(index)
-        if not st.started:
-            return None, set()
-        return self._reading(st), used
+        return [self._reading(st) for st in states if st.started], used
+
+    def _opens_tally(self, unit: Unit) -> bool:
+        """A headline: a year, and a total, operations or deaths counted since then."""
+        if self._year(unit.text)[0] is None:
+            return False
+        return any(self.vocab.pattern(name).search(unit.text)
+                   for name in ("increased", "headline_left", "death_of", "documented"))
 
     def _unit(self, st: _State, unit: Unit) -> bool:
         if self._headline(st, unit) or self._distribution(st, unit):
@@ -102,18 +123,21 @@ class TallyReader:
 
     # -- headline -------------------------------------------------------------
 
-    def _year(self, text: str) -> int | None:
+    def _year(self, text: str) -> tuple[int | None, int | None]:
+        """The year (and month) a headline counts from: "since early 2023", "In 2023,", "in June 2023"."""
         for m in self.vocab.pattern("since").finditer(text):
             if y := _YEAR_AFTER.match(text, m.end()):
-                return int(y[1])
+                return int(y[1]), None
         m = self.vocab.pattern("in_year").match(text)
         if m and (y := _YEAR_AFTER.match(text, m.end())):
-            return int(y[1])
-        return None
+            return int(y[1]), None
+        for m in self.months.finditer(text):
+            return int(m[2]), self.month_numbers[m[1].casefold()]
+        return None, None
 
     def _headline(self, st: _State, unit: Unit) -> bool:
         text = unit.text
-        year = self._year(text)
+        year, month = self._year(text)
         found = False
         if year is not None:
             found |= self._total_increased(st, unit) or self._headline_left(st, unit)
@@ -123,7 +147,7 @@ class TallyReader:
         if not found:
             return False
         if year is not None and st.year is None:
-            st.year, st.year_line = year, unit.line
+            st.year, st.month, st.year_line = year, month, unit.line
         if st.mode == "start":
             st.mode = "groups"
         return True
@@ -474,7 +498,7 @@ class Assembler:
         year = st.year
         summary = Summary(
             profile=self.profile.name,
-            scope=year_scope(year) if year else year_scope(1900),
+            scope=self._scope(),
             total_killed=total,
             total_injured=sum(g.injured for g in groups),
             operations=operations,
@@ -484,11 +508,17 @@ class Assembler:
         )
         self._headline_fields(outside)
         return TallyReading(
-            summary=summary, year=year, total=st.total, total_covers=covers, outside_total=outside,
+            summary=summary, year=year, month=st.month, total=st.total, total_covers=covers, outside_total=outside,
             headline_operations=st.operations,
             stated_region_killed={r.key: r.killed for r in st.regions if r.killed is not None},
             labels=dict(st.labels), fields=self.fields,
         )
+
+    def _scope(self):
+        st = self.st
+        if st.year and st.month:
+            return month_scope(st.year, st.month)
+        return year_scope(st.year or 1900)
 
     def _found(self, name: str, value: object, line: int | None, note: str = "") -> None:
         self.fields.append(Found(name, value, True, line, note))
