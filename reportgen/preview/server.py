@@ -23,6 +23,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 
+import anyio
 import jinja2
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
@@ -202,7 +203,8 @@ def status(request: Request) -> Response:
 
 async def events(request: Request) -> Response:
     changes: Changes = request.app.state.changes
-    return EventSourceResponse(changes.stream(), ping=15)
+    stopping = anyio.Event()  # set by sse-starlette when the server stops: the stream then ends by itself
+    return EventSourceResponse(changes.stream(stopping), ping=15, shutdown_event=stopping, shutdown_grace_period=1)
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
@@ -288,15 +290,8 @@ def serve(settings: PreviewSettings, host: str = "127.0.0.1", port: int = 8000,
     for line in startup_lines(settings, host, port):
         announce(line)
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2, lifespan="on")
-    changes: Changes = app.app.app.state.changes  # HostCheck -> Headers -> Starlette
-
-    class Server(uvicorn.Server):
-        def handle_exit(self, sig, frame) -> None:
-            changes.close_streams()  # open event streams end, so stopping need not wait for them
-            super().handle_exit(sig, frame)
-
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the Ctrl-C it caught once it has stopped
-        Server(config).run(sockets=[sock])
+        uvicorn.Server(config).run(sockets=[sock])
     announce("Preview stopped.")
 
 

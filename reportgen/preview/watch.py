@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 from watchfiles import DefaultFilter, awatch
 
 from ..errors import ReportgenError
@@ -52,7 +53,6 @@ class Changes:
         self.generation = 0
         self.last: Change | None = None
         self._queues: set[asyncio.Queue[Change | None]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
 
     def publish(self, what: tuple[str, ...], paths: tuple[str, ...]) -> Change:
         self.generation += 1
@@ -61,19 +61,19 @@ class Changes:
             queue.put_nowait(self.last)
         return self.last
 
-    def close_streams(self) -> None:
-        """End every open stream (the server is stopping); safe to call from a signal handler."""
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(lambda: [q.put_nowait(None) for q in self._queues])
-
     def hello(self) -> dict[str, str]:
         return {"event": "hello", "data": json.dumps({"instance": self.instance, "generation": self.generation})}
 
-    async def stream(self) -> AsyncIterator[dict[str, str]]:
-        """Server-sent events for one page: ``hello``, then one ``reload`` per change."""
+    async def stream(self, stop: anyio.Event | None = None) -> AsyncIterator[dict[str, str]]:
+        """Server-sent events for one page: ``hello``, then one ``reload`` per change, until ``stop`` is set."""
         queue: asyncio.Queue[Change | None] = asyncio.Queue()
-        self._loop = asyncio.get_running_loop()
         self._queues.add(queue)
+
+        async def end_on_stop(event: anyio.Event) -> None:
+            await event.wait()
+            queue.put_nowait(None)
+
+        waiter = asyncio.create_task(end_on_stop(stop)) if stop else None
         try:
             yield self.hello()
             while (change := await queue.get()) is not None:
@@ -81,6 +81,8 @@ class Changes:
                     {"instance": self.instance, "generation": change.generation, "what": change.what, "paths": change.paths})}
         finally:
             self._queues.discard(queue)
+            if waiter:
+                waiter.cancel()
 
 
 class DataVersion:
