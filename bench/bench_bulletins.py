@@ -11,7 +11,10 @@ take the variants in turn (sample, synthetic, the sample's PDF without its
 charts), each split into aggregate, charts, HTML, PDF and text. Cold: in
 turn, ``reportgen build --period ...`` as a new process (wall time), and a new
 process that imports and renders once, split the same way. Each render starts
-after a garbage collection. Medians are printed as Markdown (min-max in brackets).
+after a garbage collection. Every figure is given as wall time and as CPU time
+(this process's, or the child's for a new process): on a shared machine the
+CPU time stays near what the step costs alone. Medians are printed as Markdown
+(min-max in brackets).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -79,8 +83,30 @@ def synthetic_month(profile, year: int, month: int, count: int, seed: int = 4):
 # -- one render, split by stage ---------------------------------------------------------
 
 
-def render_once(db: Path, period: str) -> dict[str, float]:
-    """Seconds per stage for one bulletin, as the build does it."""
+class Clock:
+    """Wall time and this process's CPU time, lap by lap.
+
+    On a quiet machine they agree; when other work shares the CPU, wall time
+    grows and CPU time stays close to what the same step costs alone.
+    """
+
+    def __init__(self):
+        self.wall, self.cpu = {}, {}
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def lap(self, name: str) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        self.wall[name], self.cpu[name] = wall - self._wall, cpu - self._cpu
+        self._wall, self._cpu = wall, cpu
+
+    def result(self) -> dict[str, dict[str, float]]:
+        for times in (self.wall, self.cpu):
+            times["total"] = sum(v for k, v in times.items() if k != "total")
+        return {"wall": self.wall, "cpu": self.cpu}
+
+
+def render_once(db: Path, period: str, clock: Clock | None = None) -> dict[str, dict[str, float]]:
+    """Seconds per stage for one bulletin, as the build does it: {"wall": {...}, "cpu": {...}}."""
     from reportgen.build import gather, plan_jobs
     from reportgen.profile import load_profile
     from reportgen.render import RenderSettings, render_charts, render_html, render_pdf, render_text, tallies
@@ -89,32 +115,25 @@ def render_once(db: Path, period: str) -> dict[str, float]:
     profile = load_profile()
     store = open_store(db, create=False)
     settings = RenderSettings(profile)
-    times = {}
     gc.collect()  # each render starts without the previous one's garbage
-    t = time.perf_counter()
+    clock = clock or Clock()
     bulletin = gather(store, profile, plan_jobs(store, period=period)[0])
-    times["aggregate"], t = _lap(t)
+    clock.lap("aggregate")
     env = settings.environment()
     charts = render_charts(bulletin, settings, env)
-    times["charts"], t = _lap(t)
+    clock.lap("charts")
     texts = tallies(bulletin, settings)
     html = render_html(bulletin, settings, charts, env, texts)
-    times["html"], t = _lap(t)
+    clock.lap("html")
     render_pdf(html, settings)
-    times["pdf"], t = _lap(t)
+    clock.lap("pdf")
     render_text(bulletin, settings, env, texts)
-    times["text"], t = _lap(t)
+    clock.lap("text")
     store.close()
-    times["total"] = sum(times[s] for s in STAGES)
-    return times
+    return clock.result()
 
 
-def _lap(start: float) -> tuple[float, float]:
-    now = time.perf_counter()
-    return now - start, now
-
-
-def pdf_with_and_without_charts(db: Path, period: str) -> tuple[float, float]:
+def pdf_with_and_without_charts(db: Path, period: str) -> dict[str, dict[str, float]]:
     """The PDF step of one bulletin, with its charts and with blank boxes of the same size."""
     from reportgen.build import gather, plan_jobs
     from reportgen.profile import load_profile
@@ -129,13 +148,19 @@ def pdf_with_and_without_charts(db: Path, period: str) -> tuple[float, float]:
     blank = re.sub(r'<svg [^>]*\bwidth="(\d+)" height="(\d+)".*?</svg>', _blank_box, html, flags=re.S)
     assert blank.count("<svg") == 0
     gc.collect()
-    t = time.perf_counter()
+    clock = Clock()
     render_pdf(html, settings)
-    with_charts = time.perf_counter() - t
+    clock.lap("charts")
     gc.collect()
-    t = time.perf_counter()
+    clock = _restart(clock)
     render_pdf(blank, settings)
-    return with_charts, time.perf_counter() - t
+    clock.lap("blank")
+    return clock.result()
+
+
+def _restart(clock: Clock) -> Clock:
+    clock._wall, clock._cpu = time.perf_counter(), time.process_time()
+    return clock
 
 
 def _blank_box(match: re.Match) -> str:
@@ -146,37 +171,42 @@ def _blank_box(match: re.Match) -> str:
 # -- the measurements ----------------------------------------------------------------
 
 
-def warm(dbs: dict[str, Path], runs: int) -> dict:
+def warm(dbs: dict[str, Path], runs: int) -> dict[str, list]:
     for name, db in dbs.items():  # the first render in a process pays for vl-convert's start-up
         render_once(db, PERIODS[name])
-    results: dict = {name: [] for name in dbs} | {"pdf_charts": [], "pdf_blank": []}
+    results: dict[str, list] = {name: [] for name in dbs} | {"pdf": []}
     for _ in range(runs):
         for name, db in dbs.items():
             results[name].append(render_once(db, PERIODS[name]))
-        with_charts, blank = pdf_with_and_without_charts(dbs["sample"], PERIODS["sample"])
-        results["pdf_charts"].append(with_charts)
-        results["pdf_blank"].append(blank)
+        results["pdf"].append(pdf_with_and_without_charts(dbs["sample"], PERIODS["sample"]))
     return results
 
 
-def cold(dbs: dict[str, Path], runs: int, out: Path) -> dict:
-    results: dict = {f"cli_{name}": [] for name in dbs} | {f"split_{name}": [] for name in dbs}
+def cold(dbs: dict[str, Path], runs: int, out: Path) -> dict[str, list]:
+    results: dict[str, list] = {f"cli_{name}": [] for name in dbs} | {f"split_{name}": [] for name in dbs}
     reportgen = shutil.which("reportgen") or str(Path(sys.executable).with_name("reportgen"))
     for _ in range(runs):
         for name, db in dbs.items():
-            t = time.perf_counter()
+            wall, cpu = time.perf_counter(), _children_cpu()
             subprocess.run([reportgen, "--db", str(db), "build", "--period", PERIODS[name], "--output", str(out)],
                            check=True, capture_output=True)
-            results[f"cli_{name}"].append(time.perf_counter() - t)
+            results[f"cli_{name}"].append({"wall": {"total": time.perf_counter() - wall},
+                                           "cpu": {"total": _children_cpu() - cpu}})
             done = subprocess.run([sys.executable, __file__, "--child", str(db), PERIODS[name]],
                                   check=True, capture_output=True, text=True)
             results[f"split_{name}"].append(json.loads(done.stdout))
     return results
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(db: str, period: str) -> None:
     """A fresh process: imports, then one bulletin, split by stage."""
-    t = time.perf_counter()
+    clock = Clock()
+    clock._cpu = 0.0  # CPU time counts from the process's start, interpreter start-up included
     import pandas  # noqa: F401
     import vl_convert  # noqa: F401
     import weasyprint  # noqa: F401
@@ -184,11 +214,8 @@ def child(db: str, period: str) -> None:
     import reportgen.build  # noqa: F401
     import reportgen.render  # noqa: F401
 
-    imports = time.perf_counter() - t
-    times = render_once(Path(db), period)
-    times["imports"] = imports
-    times["total"] += imports
-    print(json.dumps(times))
+    clock.lap("imports")
+    print(json.dumps(render_once(Path(db), period, clock)))
 
 
 # -- report ---------------------------------------------------------------------------
@@ -200,28 +227,33 @@ def med(values: list[float]) -> str:
 
 def table(title: str, rows: dict[str, list[dict]], columns: tuple[str, ...]) -> list[str]:
     lines = [f"**{title}** (seconds, median (min-max))", "",
-             "| bulletin | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+             "| bulletin | clock | " + " | ".join(columns) + " |", "|---" * (len(columns) + 2) + "|"]
     for name, runs in rows.items():
-        lines.append(f"| {name} | " + " | ".join(med([r[c] for r in runs]) for c in columns) + " |")
+        for kind in ("wall", "cpu"):
+            lines.append(f"| {name} | {kind} | " + " | ".join(med([r[kind][c] for r in runs]) for c in columns) + " |")
     return lines + [""]
 
 
+def output_time(runs: list[dict], kind: str) -> list[float]:
+    return [sum(r[kind][s] for s in ("charts", "html", "pdf", "text")) for r in runs]
+
+
 def report(w: dict, c: dict, runs: int, cold_runs: int, load: tuple[float, float]) -> str:
-    ratio = [a / b for a, b in zip(w["pdf_charts"], w["pdf_blank"], strict=True)]
-    warm_output = {n: [r["charts"] + r["html"] + r["pdf"] + r["text"] for r in w[n]] for n in PERIODS}
     lines = [f"Load average (1 min) of the machine at the start and the end: {load[0]:.2f}, {load[1]:.2f}.", "",
              f"Warm: {runs} rounds in one process after one untimed render of each bulletin.", ""]
     lines += table("Warm, by stage", {n: w[n] for n in PERIODS}, (*STAGES, "total"))
-    lines += [f"- charts + HTML + PDF + text, sample month: {med(warm_output['sample'])} s",
-              f"- charts + HTML + PDF + text, 50-incident month: {med(warm_output['synthetic'])} s",
-              f"- PDF step of the sample month with its three charts: {med(w['pdf_charts'])} s, with blank boxes"
-              f" of the same size instead: {med(w['pdf_blank'])} s; ratio {med(ratio)}", ""]
-    lines += [f"Cold: {cold_runs} rounds, each a new process.", ""]
+    for kind in ("wall", "cpu"):
+        ratio = [r[kind]["charts"] / r[kind]["blank"] for r in w["pdf"]]
+        lines += [f"- {kind}: charts + HTML + PDF + text, sample month: {med(output_time(w['sample'], kind))} s;"
+                  f" 50-incident month: {med(output_time(w['synthetic'], kind))} s",
+                  f"- {kind}: PDF step of the sample month with its three charts"
+                  f" {med([r[kind]['charts'] for r in w['pdf']])} s, with blank boxes of the same size instead"
+                  f" {med([r[kind]['blank'] for r in w['pdf']])} s; ratio {med(ratio)}"]
+    lines += ["", f"Cold: {cold_runs} rounds, each a new process.", ""]
     lines += table("Cold, a new process that imports and renders once", {n: c[f"split_{n}"] for n in PERIODS},
                    ("imports", *STAGES, "total"))
-    lines += [f"- `reportgen build --period {PERIODS['sample']}` (sample month, wall time): {med(c['cli_sample'])} s",
-              f"- `reportgen build --period {PERIODS['synthetic']}` (50-incident month, wall time):"
-              f" {med(c['cli_synthetic'])} s"]
+    lines += table("Cold, `reportgen build --period P` as a new process",
+                   {f"{n} ({PERIODS[n]})": c[f"cli_{n}"] for n in PERIODS}, ("total",))
     return "\n".join(lines)
 
 
