@@ -2,9 +2,11 @@
 
 Everything is read afresh for each request: the database (a new connection),
 the profile (from its file) and the templates (a fresh Jinja environment per
-render, so no template cache serves an old file). Only the charts are kept
-between renders, keyed by everything they are drawn from: vl-convert is the
-slowest step, and a template edit rarely changes a chart.
+render, so no template cache serves an old file). Two results are kept between
+renders, each keyed by everything it is made from, because a template edit
+changes neither: a bulletin's gathered Summaries (by the database's data
+version and the profile) and its SVG charts (by those Summaries, the profile
+and the chart words).
 """
 
 from __future__ import annotations
@@ -122,12 +124,35 @@ def _digest(*parts: str) -> str:
     return h.hexdigest()
 
 
+class BulletinCache:
+    """Gathered bulletins by job, data version and profile: the data is read again only when it changed."""
+
+    def __init__(self, size: int = 24):
+        self.size = size
+        self._bulletins: OrderedDict[tuple, Bulletin] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, store: Store, profile: Profile, job: Job) -> Bulletin:
+        key = (job.key, job.scope, store.data_version(), _digest(repr(profile)))
+        with self._lock:
+            if key in self._bulletins:
+                self._bulletins.move_to_end(key)
+                return self._bulletins[key]
+        bulletin = gather(store, profile, job)
+        with self._lock:
+            self._bulletins[key] = bulletin
+            while len(self._bulletins) > self.size:
+                self._bulletins.popitem(last=False)
+        return bulletin
+
+
 class Site:
     """The preview's reads and renders; the server calls one method per route."""
 
     def __init__(self, settings: PreviewSettings):
         self.settings = settings
         self.charts = ChartCache()
+        self.bulletins = BulletinCache()
         self.statuses = StatusBoard()
         self._pdf_lock = threading.Lock()  # WeasyPrint's font configuration is shared
 
@@ -203,7 +228,7 @@ class Site:
             job = next((j for j in self.jobs(store) if j.folder == (f"{year:04d}", part)), None)
             if job is None:
                 raise NotFound(f"/{year}/{part}/")
-            return gather(store, profile, job), self.render_settings(profile)
+            return self.bulletins.get(store, profile, job), self.render_settings(profile)
 
     def _html(self, bulletin: Bulletin, settings: RenderSettings) -> str:
         env = settings.environment()
