@@ -261,9 +261,7 @@ def test_index_lists_every_bulletin_by_year_with_headline_figures(server, projec
         for job in jobs:
             summary = summarize(store, profile, job.scope)
             href = "/" + "/".join(job.folder) + "/"
-            row = re.search(rf'<a class="nav" href="{href}">[^<]+</a></th>\s*<td class="num total">([0-9]+)[ <]', html)
-            assert row, job.key
-            assert int(row.group(1)) == summary.total_killed
+            assert index_total(html, href) == summary.total_killed
             assert f'href="{href}bulletin.pdf"' in html
     finally:
         store.close()
@@ -573,6 +571,13 @@ def test_status_compares_the_built_copy_with_what_a_build_would_write_now(server
 HOSTILE = "<script>alert(1)</script>"
 
 
+def index_total(html: str, href: str) -> int:
+    """The fatalities the index shows for the bulletin at ``href``."""
+    row = re.search(rf'<a class="nav" href="{href}">[^<]+</a></th>\s*<td class="num total">([0-9]+)[ <]', html)
+    assert row, href
+    return int(row.group(1))
+
+
 @slow
 def test_a_data_change_reloads_and_markup_in_data_stays_text(tmp_path, sample_db):
     project = make_project(tmp_path / "project", sample_db)
@@ -580,6 +585,7 @@ def test_a_data_change_reloads_and_markup_in_data_stays_text(tmp_path, sample_db
     stream = EventStream(running.port)
     try:
         assert "alert(1)" not in request(running.port, "/2023/06/bulletin.html").text  # rendered (and cached) before
+        june_before = index_total(request(running.port, "/").text, "/2023/06/")
         store = open_store(project / "reportgen.db", create=False)
         store.add_incidents([Incident(
             id="2023-06-900", date="2023-06-20", region="homs", province="Homs", district="", location=HOSTILE,
@@ -592,6 +598,7 @@ def test_a_data_change_reloads_and_markup_in_data_stays_text(tmp_path, sample_db
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in draft.text
         assert "<script>" not in draft.text
         assert request(running.port, "/2023/07/").status == 404
+        assert index_total(request(running.port, "/").text, "/2023/06/") == june_before + 2
     finally:
         stream.close()
         assert running.stop() in (0, -15)

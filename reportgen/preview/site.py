@@ -2,11 +2,11 @@
 
 Everything is read afresh for each request: the database (a new connection),
 the profile (from its file) and the templates (a fresh Jinja environment per
-render, so no template cache serves an old file). Two results are kept between
+render, so no template cache serves an old file). Some results are kept between
 renders, each keyed by everything it is made from, because a template edit
-changes neither: a bulletin's gathered Summaries (by the database's data
-version and the profile) and its SVG charts (by those Summaries, the profile
-and the chart words).
+changes none of them: the Summaries of a bulletin and of the index (by the
+database's data version and the profile) and the SVG charts (by those
+Summaries, the profile and the chart words).
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 import jinja2
 
@@ -30,6 +31,8 @@ from ..store import Store, open_store
 from ..summary import Summary
 from ..wording import template_dirs
 from .status import BuiltStatus, StatusBoard, built_status
+
+T = TypeVar("T")
 
 
 class NotFound(Exception):
@@ -92,28 +95,25 @@ def page_href(job: Job) -> str:
     return "/" + "/".join(job.folder) + "/"
 
 
-class ChartCache:
-    """SVG charts by a digest of their inputs (the summaries, the profile and the chart words)."""
+class Memo:
+    """A small least-recently-used store of results by key, safe across request threads."""
 
-    def __init__(self, size: int = 48):
+    def __init__(self, size: int):
         self.size = size
-        self._charts: OrderedDict[str, dict[str, str]] = OrderedDict()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment) -> dict[str, str]:
-        words = chart_text(env)
-        key = _digest(json.dumps([bulletin.summary.to_dict(), bulletin.running.to_dict()], sort_keys=True, default=str),
-                      repr(words), repr(settings.profile))
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
         with self._lock:
-            if key in self._charts:
-                self._charts.move_to_end(key)
-                return self._charts[key]
-        charts = bulletin_charts(bulletin.summary, bulletin.running, settings.profile, words)
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
         with self._lock:
-            self._charts[key] = charts
-            while len(self._charts) > self.size:
-                self._charts.popitem(last=False)
-        return charts
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
 
 
 def _digest(*parts: str) -> str:
@@ -124,26 +124,22 @@ def _digest(*parts: str) -> str:
     return h.hexdigest()
 
 
-class BulletinCache:
-    """Gathered bulletins by job, data version and profile: the data is read again only when it changed."""
+def data_key(store: Store, profile: Profile, job: Job) -> tuple:
+    """What a job's Summaries are made from: its period, the data version and the profile."""
+    return job.key, job.scope, store.data_version(), _digest(repr(profile))
 
-    def __init__(self, size: int = 24):
-        self.size = size
-        self._bulletins: OrderedDict[tuple, Bulletin] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, store: Store, profile: Profile, job: Job) -> Bulletin:
-        key = (job.key, job.scope, store.data_version(), _digest(repr(profile)))
-        with self._lock:
-            if key in self._bulletins:
-                self._bulletins.move_to_end(key)
-                return self._bulletins[key]
-        bulletin = gather(store, profile, job)
-        with self._lock:
-            self._bulletins[key] = bulletin
-            while len(self._bulletins) > self.size:
-                self._bulletins.popitem(last=False)
-        return bulletin
+class ChartCache:
+    """SVG charts by a digest of their inputs (the summaries, the profile and the chart words)."""
+
+    def __init__(self, size: int = 48):
+        self._memo = Memo(size)
+
+    def get(self, bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment) -> dict[str, str]:
+        words = chart_text(env)
+        key = _digest(json.dumps([bulletin.summary.to_dict(), bulletin.running.to_dict()], sort_keys=True, default=str),
+                      repr(words), repr(settings.profile))
+        return self._memo.get(key, lambda: bulletin_charts(bulletin.summary, bulletin.running, settings.profile, words))
 
 
 class Site:
@@ -152,7 +148,8 @@ class Site:
     def __init__(self, settings: PreviewSettings):
         self.settings = settings
         self.charts = ChartCache()
-        self.bulletins = BulletinCache()
+        self.bulletins = Memo(24)  # gathered Bulletins, by data_key
+        self.figures = Memo(512)  # the index's Summaries, by data_key
         self.statuses = StatusBoard()
         self._pdf_lock = threading.Lock()  # WeasyPrint's font configuration is shared
 
@@ -187,7 +184,7 @@ class Site:
         with self.store() as store:
             jobs = self.jobs(store)
             inputs = self.statuses.inputs(store, settings)
-            entries = [Entry(job, summarize(store, profile, job.scope),
+            entries = [Entry(job, self.figures.get(data_key(store, profile, job), lambda job=job: summarize(store, profile, job.scope)),
                              self.statuses.known(job, inputs, self.settings.output)) for job in jobs]
             version = store.data_version()
         return Index(
@@ -228,7 +225,8 @@ class Site:
             job = next((j for j in self.jobs(store) if j.folder == (f"{year:04d}", part)), None)
             if job is None:
                 raise NotFound(f"/{year}/{part}/")
-            return self.bulletins.get(store, profile, job), self.render_settings(profile)
+            bulletin = self.bulletins.get(data_key(store, profile, job), lambda: gather(store, profile, job))
+            return bulletin, self.render_settings(profile)
 
     def _html(self, bulletin: Bulletin, settings: RenderSettings) -> str:
         env = settings.environment()
