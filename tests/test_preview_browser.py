@@ -100,11 +100,13 @@ def test_index_link_charts_and_live_reload_in_chromium(server, browser):
         "return document.getElementById('draft').contentDocument.querySelector('.draft-mark').textContent") == "DRAFT"
     assert browser.execute_script(KICKER).endswith("Monthly bulletin")
 
-    browser.execute_script("window.stillTheSamePage = true;")
+    browser.execute_script("window.stillTheSamePage = true;"
+                           "document.getElementById('draft').contentWindow.scrollTo(0, 700);")
     wait.until(lambda d: d.find_element(By.CSS_SELECTOR, ".live").text == "Live")
     (server.folder / "my-templates" / "html" / "month.html.j2").write_text(
         MONTH_OVERRIDE.format(text="Monthly bulletin, edited live"), encoding="utf-8")
     wait.until(lambda d: (d.execute_script(KICKER) or "").endswith("Monthly bulletin, edited live"))
     assert browser.execute_script("return window.stillTheSamePage === true")  # the frame reloaded, not the page
+    assert browser.execute_script("return document.getElementById('draft').contentWindow.scrollY") == 700
     assert len(browser.execute_script(DRAWN_CHARTS)) == 3
     assert "html/month.html.j2 changed" in browser.find_element(By.CSS_SELECTOR, ".live").text
