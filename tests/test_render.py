@@ -427,3 +427,11 @@ def test_a_draft_carries_a_visible_mark(june_bulletin, june_charts, profile):
     html = render_html(june_bulletin, RenderSettings(profile, draft=True), june_charts)
     assert '<div class="draft-mark" aria-hidden="true">DRAFT</div>' in html
     assert "DRAFT" not in render_html(june_bulletin, RenderSettings(profile), june_charts)
+
+
+def test_right_to_left_text_and_overrides_do_not_reorder_a_pdf_row(hostile):
+    """Each cell is its own paragraph: an Arabic name keeps its row's figures in place, and the
+    stripped U+202E no longer reverses what follows it."""
+    lines = pdf_text(hostile.pdf).splitlines()
+    assert "2023-06-07 Homs desert بادية دير الزور ISIS cells ambush 7 1 0 0 0 0" in lines
+    assert "2023-06-09 Homs desert abc 123 ISIS cells ambush 9 1 0 0 0 0" in lines
