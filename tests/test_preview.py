@@ -659,3 +659,24 @@ def test_built_status_without_a_server(tmp_path, sample_db, profile):
         assert built_status(store, profile, other, job, tmp_path).reason in ("wording", "layout")
     finally:
         store.close()
+
+
+# -- the command ------------------------------------------------------------------------------------
+
+
+def test_preview_without_a_database_is_one_line_and_serves_nothing(cli, tmp_path):
+    result = cli("--db", tmp_path / "none.db", "preview", "--port", "0")
+    assert result.exit_code == 1
+    assert result.stderr.strip().endswith("none.db: no database here; run `reportgen import` or `reportgen demo` first")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_preview_on_a_port_in_use_is_one_line(cli, sample_db):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        result = cli("--db", sample_db, "preview", "--port", taken.getsockname()[1])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("reportgen: error: OSError:") and "in use" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
