@@ -680,3 +680,18 @@ def test_preview_on_a_port_in_use_is_one_line(cli, sample_db):
     assert result.exit_code == 1
     assert result.stderr.startswith("reportgen: error: OSError:") and "in use" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_watcher_that_fails_says_so(caplog):
+    from reportgen.preview.server import _report_watcher_end
+
+    async def failing() -> None:
+        raise OSError("inotify watch limit reached")
+
+    async def scenario() -> None:
+        task = asyncio.create_task(failing())
+        await asyncio.wait([task])
+        _report_watcher_end(task)
+
+    asyncio.run(scenario())
+    assert "watching for changes stopped: OSError: inotify watch limit reached" in caplog.text

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import logging
 import re
 import socket
 from collections.abc import Callable, Iterable
@@ -226,6 +227,8 @@ def create_app(site: Site, hosts: Iterable[str], watch: bool = True) -> ASGIApp:
     async def lifespan(app: Starlette):
         stop = asyncio.Event()
         task = asyncio.create_task(watcher.run(stop)) if watch else None
+        if task is not None:
+            task.add_done_callback(_report_watcher_end)
         yield
         stop.set()
         if task is not None:
@@ -249,6 +252,14 @@ def create_app(site: Site, hosts: Iterable[str], watch: bool = True) -> ASGIApp:
     app.router.redirect_slashes = False
     app.state.site, app.state.changes, app.state.watcher = site, changes, watcher
     return HostCheck(Headers(app), hosts)
+
+
+def _report_watcher_end(task: asyncio.Task) -> None:
+    """A watcher that fails says so (pages then no longer reload), instead of dying unseen."""
+    if not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        logging.getLogger("uvicorn.error").error("watching for changes stopped: %s: %s; pages will not reload by themselves",
+                                                 type(exc).__name__, exc)
 
 
 # -- running it --------------------------------------------------------------------
