@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
@@ -117,6 +118,10 @@ class Store:
         self.conn = db.connection.driver_connection
         self._depth = 0
         self._wrote = False
+        # SQLAlchemy's connection objects sit in reference cycles, which only the garbage collector
+        # frees: close the connection as soon as the store itself is dropped (a SQLite file is whole
+        # once its last connection is closed), not at some later collection.
+        self._closer = weakref.finalize(self, _dispose, engine, db)
 
     # -- writes -----------------------------------------------------------
 
@@ -200,25 +205,32 @@ class Store:
         return self._scalar(sa.select(sa.func.count()).select_from(INCIDENTS))
 
     def incident(self, incident_id: str) -> Incident | None:
-        row = self._rows(sa.select(*(INCIDENTS.c[c] for c in ROW_COLUMNS)).where(INCIDENTS.c.id == incident_id))
-        if not row:
-            return None
+        return self.incidents([incident_id]).get(incident_id)
+
+    def incidents(self, ids: Iterable[str]) -> dict[str, Incident]:
+        """The stored incidents among ``ids``, by id (two queries per batch, whatever their number)."""
+        found: dict[str, Incident] = {}
         c = CASUALTIES.c
-        found = self._rows(
-            sa.select(c.category, c.subgroup, c.killed, c.injured, c.killed_low, c.killed_high)
-            .where(c.incident_id == incident_id).order_by(c.category, c.subgroup)
-        )
-        fields = dict(zip(INCIDENT_COLUMNS, row[0][:-1], strict=True))
-        return Incident(**fields, casualties=tuple(Casualty(*r) for r in found), extra=json.loads(row[0][-1]))
+        for chunk in batches(ids, BATCH):
+            rows = self._rows(sa.select(*(INCIDENTS.c[k] for k in ROW_COLUMNS)).where(self._among(INCIDENTS.c.id, chunk)))
+            if not rows:
+                continue
+            parts = self._rows(
+                sa.select(c.incident_id, c.category, c.subgroup, c.killed, c.injured, c.killed_low, c.killed_high)
+                .where(self._among(c.incident_id, [r[0] for r in rows])).order_by(c.incident_id, c.category, c.subgroup)
+            )
+            casualties: dict[str, list[Casualty]] = {}
+            for part in parts:
+                casualties.setdefault(part[0], []).append(Casualty(*part[1:]))
+            for row in rows:
+                fields = dict(zip(INCIDENT_COLUMNS, row[:-1], strict=True))
+                found[row[0]] = Incident(**fields, casualties=tuple(casualties.get(row[0], ())), extra=json.loads(row[-1]))
+        return found
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
         for chunk in batches(ids, BATCH):
-            if self.server:  # one array parameter: psycopg parses a query of 5,000 placeholders slowly
-                wanted = INCIDENTS.c.id == sa.any_(sa.bindparam("ids", list(chunk), type_=ARRAY(sa.Text)))
-            else:
-                wanted = INCIDENTS.c.id.in_(chunk)
-            found.update(r[0] for r in self._rows(sa.select(INCIDENTS.c.id).where(wanted)))
+            found.update(r[0] for r in self._rows(sa.select(INCIDENTS.c.id).where(self._among(INCIDENTS.c.id, chunk))))
         return found
 
     def casualty_rows(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
@@ -284,13 +296,21 @@ class Store:
         return self._rows(query)
 
     def revisions_of(self, incident_id: str) -> list[Revision]:
+        return self.revisions_of_each([incident_id]).get(incident_id, [])
+
+    def revisions_of_each(self, ids: Iterable[str]) -> dict[str, list[Revision]]:
+        """The revisions of the incidents among ``ids`` that have any, by id, in the order recorded."""
         r = REVISIONS.c
-        rows = self._rows(
-            sa.select(r.incident_id, r.category, r.subgroup, r.killed_old, r.killed_new, r.injured_old,
-                      r.injured_new, r.reason, r.recorded_at, r.correction, r.recorded_by, r.id)
-            .where(r.incident_id == incident_id).order_by(r.recorded_at, r.id)
-        )
-        return [Revision(*row[:9], bool(row[9]), row[10], row[11]) for row in rows]
+        found: dict[str, list[Revision]] = {}
+        for chunk in batches(ids, BATCH):
+            rows = self._rows(
+                sa.select(r.incident_id, r.category, r.subgroup, r.killed_old, r.killed_new, r.injured_old,
+                          r.injured_new, r.reason, r.recorded_at, r.correction, r.recorded_by, r.id)
+                .where(self._among(r.incident_id, chunk)).order_by(r.recorded_at, r.id)
+            )
+            for row in rows:
+                found.setdefault(row[0], []).append(Revision(*row[:9], bool(row[9]), row[10], row[11]))
+        return found
 
     def months_with_data(self) -> list[tuple[int, int]]:
         month = sa.func.substr(INCIDENTS.c.date, 1, 7).label("month")
@@ -302,8 +322,7 @@ class Store:
         return bool(self._rows(query))
 
     def close(self) -> None:
-        self._db.close()
-        self._engine.dispose()
+        self._closer()
 
     # -- helpers ----------------------------------------------------------
 
@@ -317,6 +336,12 @@ class Store:
     def _scalar(self, query: sa.Executable):
         with self._errors():
             return self._db.execute(query).scalar()
+
+    def _among(self, column: sa.Column, values: Iterable[str]) -> sa.ColumnElement:
+        """``column IN values``; on PostgreSQL one array parameter (psycopg parses 5,000 placeholders slowly)."""
+        if self.server:
+            return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(sa.Text)))
+        return column.in_(list(values))
 
     def _refuse_stored(self, batch: tuple[Incident, ...]) -> None:
         """Refuse a batch with an id stored already (earlier batches of the same write included)."""
@@ -498,7 +523,7 @@ def shown_location(location: str | Path) -> str:
     """A database location fit for messages: a URL's password (and any password parameter) hidden."""
     location = str(location)
     if not is_server_url(location):
-        return location
+        return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]+:/+[^/@:]*):[^/@]*@", r"\1:***@", location)
     try:
         url = sa.make_url(location)
     except sa.exc.ArgumentError:
@@ -520,6 +545,8 @@ def open_store(path: str | Path, create: bool = True) -> Store:
     """Open (and, if missing, create) the database at ``path`` (a file or a PostgreSQL URL), checking its schema."""
     if is_server_url(path):
         return _open_server(str(path), create)
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]+:/", str(path)):  # postgresql:/host/db: a URL with a slash lost, not a file
+        raise ReportgenError(f"{shown_location(path)}: not a file path, nor a URL (postgresql://USER@HOST/DATABASE)")
     return _open_file(str(path), create)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..errors import InputError, ReportgenError, shown
 from ..profile import Profile
-from ..records import Casualty, Incident
+from ..records import Casualty, Incident, Revision
 from ..store import BATCH, Store, batches
 from . import acled, canonical, ucdp
 from .events import EventImport, import_event_files, import_events
@@ -77,10 +77,10 @@ def _unique_ids(path: Path, incidents: Iterable[Incident]) -> Iterator[Incident]
         yield incident
 
 
-def _as_imported(store: Store, incident: Incident) -> Incident:
+def _as_imported(incident: Incident, revisions: list[Revision]) -> Incident:
     """A stored incident with its revisions undone: what its import file said."""
     first_old: dict[tuple[str, str], tuple[int, int]] = {}
-    for rev in store.revisions_of(incident.id):
+    for rev in revisions:
         first_old.setdefault((rev.category, rev.subgroup), (rev.killed_old, rev.injured_old))
     casualties = []
     for c in incident.casualties:
@@ -115,13 +115,14 @@ def _figures(incident: Incident) -> dict[tuple[str, str], tuple]:
 def new_incidents(store: Store, path: Path, incidents: Iterable[Incident]) -> list[Incident]:
     """The incidents not stored yet; an id stored with other content is refused."""
     incidents = list(incidents)
-    existing = store.existing_ids(i.id for i in incidents)
+    stored = store.incidents(i.id for i in incidents)
+    revisions = store.revisions_of_each(stored) if stored else {}
     fresh = []
     for incident in incidents:
-        if incident.id not in existing:
+        if incident.id not in stored:
             fresh.append(incident)
             continue
-        difference = _difference(_as_imported(store, store.incident(incident.id)), incident)
+        difference = _difference(_as_imported(stored[incident.id], revisions.get(incident.id, [])), incident)
         if difference:
             raise InputError(
                 str(path), incident.line, "id",
