@@ -1,0 +1,104 @@
+"""Writers at the same time, in separate processes of the real ``reportgen`` command, on both stores.
+
+Two imports of different files and a revision start together: every incident and
+the revision land, and the data version counts three writes. Two revisions of one
+toll started together never overwrite each other: each lands on the figures the
+other left, or is refused as stale, and the history stays a chain.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from reportgen.records import Casualty, Incident
+from reportgen.store import open_store
+
+pytestmark = pytest.mark.slow
+
+KINDS = ["sqlite", "postgresql"]
+PER_FILE = 1500
+COLUMNS = "id,date,region,perpetrator,kind,location,combatants_killed,civilians_killed,isis_killed"
+
+
+def command() -> list[str]:
+    script = Path(sys.executable).parent / "reportgen"
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "reportgen.cli"]
+
+
+def incidents_file(path: Path, prefix: str) -> Path:
+    rows = [f"{prefix}-{n:05d},2023-{n % 12 + 1:02d}-{n % 28 + 1:02d},homs,ISIS,ambush,Palmyra,1,{n % 3},0"
+            for n in range(PER_FILE)]
+    path.write_text("\n".join([COLUMNS, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(params=KINDS)
+def location(request, tmp_path) -> str:
+    """A database of either kind holding one incident with three combatants killed."""
+    if request.param == "sqlite":
+        where = str(tmp_path / "shared.db")
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        where = cluster.url(cluster.create_database())
+    store = open_store(where)
+    store.add_incidents([Incident(id="C-1", date="2023-03-01", region="homs", province="Homs", district="",
+                                  location="Palmyra", perpetrator="ISIS", kind="ambush",
+                                  casualties=(Casualty("combatants", "", 3, 0),))])
+    store.close()
+    return where
+
+
+def start(location: str, *args: object) -> subprocess.Popen:
+    return subprocess.Popen([*command(), "--db", location, *map(str, args)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen) -> tuple[int, str, str]:
+    out, err = process.communicate(timeout=120)
+    return process.returncode, out, err
+
+
+def test_two_imports_and_a_revision_at_once_lose_nothing(location, tmp_path):
+    files = [incidents_file(tmp_path / f"{p}.csv", p) for p in ("A", "B")]
+    processes = [start(location, "import", f) for f in files]
+    processes.append(start(location, "revise", "C-1", "--killed", "combatants=4", "--reason", "died of wounds"))
+    results = [finish(p) for p in processes]
+    for code, _, err in results:
+        assert code == 0, err
+    assert [r[1] for r in results[:2]] == [f"{f}: {PER_FILE} incidents added, 0 already stored\n" for f in files]
+
+    store = open_store(location, create=False)
+    try:
+        assert store.count_incidents() == 1 + 2 * PER_FILE
+        expected = {f"{p}-{n:05d}" for p in ("A", "B") for n in range(PER_FILE)}
+        assert store.existing_ids(expected) == expected
+        assert store.incident("A-00007").killed("combatants") == 1
+        assert [(r.killed_old, r.killed_new) for r in store.revisions_of("C-1")] == [(3, 4)]
+        assert store.incident("C-1").killed("combatants") == 4
+        assert store.data_version() == 1 + 3
+    finally:
+        store.close()
+
+
+def test_two_revisions_of_one_toll_at_once_never_overwrite_each_other(location):
+    processes = [start(location, "revise", "C-1", "--killed", f"combatants={n}", "--reason", "died of wounds",
+                       "--correction") for n in (5, 6)]
+    results = [finish(p) for p in processes]
+    store = open_store(location, create=False)
+    try:
+        chain = [(r.killed_old, r.killed_new) for r in store.revisions_of("C-1")]
+        final = store.incident("C-1").killed("combatants")
+    finally:
+        store.close()
+    applied = [r for r in results if r[0] == 0]
+    refused = [r for r in results if r[0] != 0]
+    assert applied, results
+    for _, _, err in refused:  # refused only as stale, in one line
+        assert "changed meanwhile" in err and err.count("\n") == 1
+    assert len(chain) == len(applied)
+    assert chain[0][0] == 3 and chain[-1][1] == final
+    assert all(a[1] == b[0] for a, b in zip(chain, chain[1:], strict=False))
