@@ -60,10 +60,11 @@ def make_project(folder: Path, sample_db: Path) -> Path:
 class PreviewServer:
     """``reportgen preview --port 0`` running in ``folder``; ``port`` read from its start-up message."""
 
-    def __init__(self, folder: Path, *args: str):
+    def __init__(self, folder: Path, *args: str, options: tuple[str, ...] = ()):
+        """``options`` go before the command (``--db``), ``args`` after it."""
         self.folder = folder
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "reportgen.cli", "preview", "--port", "0", *args],
+            [sys.executable, "-m", "reportgen.cli", *options, "preview", "--port", "0", *args],
             cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
@@ -151,9 +152,12 @@ class EventStream:
         self.hello = self.next()
         assert self.hello["event"] == "hello"
 
-    def next(self) -> dict:
+    def next(self, deadline: float | None = None) -> dict:
+        """The next event (pings skipped); AssertionError once ``deadline`` (monotonic) has passed."""
         event: dict = {}
         while True:
+            if deadline is not None and time.monotonic() > deadline:
+                raise AssertionError("no such event in time")
             line = self.response.readline().decode("utf-8")
             if not line:
                 raise AssertionError("the event stream ended")
@@ -171,13 +175,12 @@ class EventStream:
     def reload(self, until: Callable[[dict], bool] = lambda data: True) -> dict:
         """The data of the next ``reload`` event for which ``until`` holds."""
         deadline = time.monotonic() + WAIT
-        while time.monotonic() < deadline:
-            event = self.next()
+        while True:
+            event = self.next(deadline)
             if event["event"] == "reload":
                 data = json.loads(event["data"])
                 if until(data):
                     return data
-        raise AssertionError("no such reload event")
 
     def close(self) -> None:
         self.conn.close()
@@ -695,3 +698,35 @@ def test_a_watcher_that_fails_says_so(caplog):
 
     asyncio.run(scenario())
     assert "watching for changes stopped: OSError: inotify watch limit reached" in caplog.text
+
+
+@slow
+def test_a_postgresql_database_is_previewed_its_changes_reload_and_its_password_shows_nowhere(pg_cluster, tmp_path, profile):
+    from pg_cluster import EDITOR_PASSWORD
+
+    from reportgen.demo import load_sample
+
+    url = pg_cluster.url(pg_cluster.create_database(owner="editor"), "editor", EDITOR_PASSWORD)
+    store = open_store(url)
+    load_sample(store, profile)
+    store.close()
+    project = tmp_path / "project"
+    (project / "my-templates").mkdir(parents=True)
+    running = PreviewServer(project, options=("--db", url))
+    stream = EventStream(running.port)
+    try:
+        index = request(running.port, "/")
+        assert index.status == 200 and 'href="/2023/06/"' in index.text
+        assert EDITOR_PASSWORD not in index.text and EDITOR_PASSWORD not in "".join(running.lines)
+        assert "editor:***@" in "".join(running.lines)
+        writer = open_store(url)
+        writer.add_incidents([Incident(id="pg-1", date="2023-07-03", region="homs", province="Homs", district="",
+                                       location="Palmyra", perpetrator="ISIS", kind="ambush",
+                                       casualties=(Casualty("civilians", "", 1, 0),))])
+        writer.close()
+        data = stream.reload(lambda d: "data" in d["what"])  # asked every second: no file to watch
+        assert EDITOR_PASSWORD not in json.dumps(data)
+        assert request(running.port, "/2023/07/bulletin.html").status == 200
+    finally:
+        stream.close()
+        running.stop()

@@ -35,6 +35,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..store import shown_location
 from ..wording import SHIPPED_TEMPLATES
 from .failure import Failure, describe_failure
 from .site import NotFound, PreviewSettings, Site, page_href
@@ -310,7 +311,7 @@ def startup_lines(settings: PreviewSettings, host: str, port: int) -> list[str]:
     where = "this computer only" if _is_loopback(host) else "ALL NETWORK INTERFACES: other computers can reach it"
     return [
         f"Serving bulletin drafts at {url(host, port)} (bound to {host}, {where})",
-        f"Drafts from {settings.db} with profile {settings.profile}; nothing is written to {settings.output}/.",
+        f"Drafts from {shown_location(settings.db)} with profile {settings.profile}; nothing is written to {settings.output}/.",
         "Pages reload when the database, the profile or a template changes. Press Ctrl-C to stop.",
     ]
 

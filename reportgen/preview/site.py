@@ -27,7 +27,7 @@ from ..build import Job, data_months, gather, plan_jobs
 from ..charts import bulletin_charts, category_label
 from ..profile import Profile, load_profile, resolve_profile_path
 from ..render import Bulletin, RenderSettings, chart_text, render_html, render_pdf, render_text, tallies
-from ..store import Store, open_store
+from ..store import Store, open_store, shown_location
 from ..summary import Summary
 from ..wording import template_dirs
 from .status import BuiltStatus, StatusBoard, built_status
@@ -193,7 +193,7 @@ class Site:
             categories=[(c.key, category_label(profile, c.key)) for c in profile.categories],
             years=_by_year(entries),
             data_version=version,
-            db=self.settings.db,
+            db=shown_location(self.settings.db),
             output=self.settings.output,
         )
 

@@ -2,7 +2,8 @@
 
 The template directories are watched recursively; the database and the
 profile through their folders, for their own file names only (so output/ and
-anything else beside the database is never watched). watchfiles groups a burst
+anything else beside the database is never watched). A PostgreSQL database
+has no file to watch: its data version is asked every ``POLL_S`` seconds. watchfiles groups a burst
 of changes (an editor's save, an import of many rows) into one set once
 ``STEP_MS`` pass without a new one. A change to the database's files counts
 only when the data version moved: a reader's checkpoint or SQLite's WAL
@@ -16,6 +17,7 @@ a page that missed a change (or outlived a restart) reloads when it connects.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import secrets
@@ -26,14 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+from sqlalchemy.exc import SQLAlchemyError
 from watchfiles import DefaultFilter, awatch
 
 from ..errors import ReportgenError
-from ..store import Store, open_store
+from ..store import Store, is_server_url, open_store, shown_location
 from ..wording import template_dirs
 
 STEP_MS = 50  # quiet time that ends a burst of changes
 DEBOUNCE_MS = 1600  # the longest burst grouped into one reload
+POLL_S = 1.0  # how often a PostgreSQL database's data version is asked
 RUST_TIMEOUT_MS = 500  # how often the watching thread looks up (stopping takes at most this long)
 DB_SUFFIXES = ("", "-wal", "-journal")
 
@@ -104,13 +108,12 @@ class DataVersion:
 
     def _read(self) -> tuple | None:
         try:
-            st = os.stat(self.db)
-            identity = (st.st_dev, st.st_ino)
+            identity = None if is_server_url(self.db) else _file_identity(self.db)
             if self._store is None or identity != self._identity:
                 self._close()
                 self._store, self._identity = open_store(self.db, create=False), identity
             return identity, self._store.data_version()
-        except (OSError, ReportgenError, sqlite3.Error):  # the page that reloads says why
+        except (OSError, ReportgenError, sqlite3.Error, SQLAlchemyError):  # the page that reloads says why
             self._close()
             return None
 
@@ -124,14 +127,21 @@ class DataVersion:
         self._thread.shutdown()
 
 
+def _file_identity(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino
+
+
 class Watcher:
     """Watches templates, profile and database; publishes each change to ``changes``."""
 
     def __init__(self, templates: str | None, profile_path: Path, db: str, changes: Changes):
         self.template_dirs = [Path(os.path.realpath(d)) for d in template_dirs(templates) if d.is_dir()]
         self.profile = os.path.realpath(profile_path)
-        self.db = os.path.realpath(db)
-        self.db_files = {self.db + suffix for suffix in DB_SUFFIXES}
+        self.polled = is_server_url(db)
+        self.db = db if self.polled else os.path.realpath(db)
+        self.db_name = shown_location(db) if self.polled else os.path.basename(self.db)
+        self.db_files = set() if self.polled else {self.db + suffix for suffix in DB_SUFFIXES}
         self.changes = changes
         self.data = DataVersion(db)
         self._version: tuple | None = None
@@ -145,14 +155,27 @@ class Watcher:
         return os.path.realpath(path) in self.db_files or os.path.realpath(path) == self.profile
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Watch until ``stop`` is set; if one watch fails, the others stop too and the failure is raised."""
         self._version = await self.data.read()
+        jobs = [self._watch(self.template_dirs, True, DefaultFilter(), stop),
+                self._watch([Path(d) for d in self.file_dirs], False, self._is_watched_file, stop)]
+        if self.polled:
+            jobs.append(self._poll(stop))
+        tasks = [asyncio.create_task(job) for job in jobs]
         try:
-            await asyncio.gather(
-                self._watch(self.template_dirs, True, DefaultFilter(), stop),
-                self._watch([Path(d) for d in self.file_dirs], False, self._is_watched_file, stop),
-            )
+            await asyncio.gather(*tasks)
         finally:
+            for task in tasks:
+                task.cancel()
             self.data.close()
+
+    async def _poll(self, stop: asyncio.Event) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), POLL_S)
+            if stop.is_set():
+                return
+            await self.on_changes(set(), data=True)
 
     async def _watch(self, paths: list[Path], recursive: bool, keep: Callable[..., bool], stop: asyncio.Event) -> None:
         if not paths:
@@ -161,8 +184,8 @@ class Watcher:
                                   debounce=DEBOUNCE_MS, stop_event=stop, rust_timeout=RUST_TIMEOUT_MS):
             await self.on_changes({os.path.realpath(p) for _, p in found})
 
-    async def on_changes(self, paths: set[str]) -> Change | None:
-        """Publish what ``paths`` changed, if anything a bulletin is made from."""
+    async def on_changes(self, paths: set[str], data: bool = False) -> Change | None:
+        """Publish what ``paths`` changed (with ``data``: ask the database too), if anything a bulletin is made from."""
         async with self._lock:
             what, shown = [], []
             templates = sorted(p for p in paths if self._in_templates(p))
@@ -172,12 +195,12 @@ class Watcher:
             if self.profile in paths:
                 what.append("profile")
                 shown.append(os.path.basename(self.profile))
-            if paths & self.db_files:
+            if data or paths & self.db_files:
                 version = await self.data.read()
                 if version is None or version != self._version:
                     self._version = version
                     what.append("data")
-                    shown.append(os.path.basename(self.db))
+                    shown.append(self.db_name)
             return self.changes.publish(tuple(what), tuple(shown)) if what else None
 
     def _in_templates(self, path: str) -> bool:
