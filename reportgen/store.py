@@ -75,6 +75,8 @@ CASUALTIES = sa.Table(
     sa.Column("injured", sa.Integer, sa.CheckConstraint("injured >= 0"), nullable=False),
     sa.Column("killed_low", sa.Integer),
     sa.Column("killed_high", sa.Integer),
+    # SQLite keeps the rows in key order: an incident's casualties are read where the key leads.
+    sqlite_with_rowid=False,
 )
 REVISIONS = sa.Table(
     "revisions", schema,
@@ -240,14 +242,14 @@ class Store:
         category, subgroup, killed, injured, killed_low, killed_high.
         """
         i, c = INCIDENTS.c, CASUALTIES.c
-        killed, injured = _figure(as_of, "killed"), _figure(as_of, "injured")
+        source, killed, injured = _as_of(INCIDENTS.outerjoin(CASUALTIES, c.incident_id == i.id), as_of)
         query = (
             sa.select(
                 i.id, i.date, i.region, i.perpetrator, i.kind, i.province, i.location,
                 sa.func.coalesce(c.category, ""), sa.func.coalesce(c.subgroup, ""),
                 sa.func.coalesce(killed, 0), sa.func.coalesce(injured, 0), c.killed_low, c.killed_high,
             )
-            .select_from(INCIDENTS.outerjoin(CASUALTIES, c.incident_id == i.id))
+            .select_from(source)
             .where(*_dated(start, end, as_of))
             .order_by(i.date, i.id, c.category, c.subgroup)
         )
@@ -262,15 +264,15 @@ class Store:
         figure) and how many rows carry a low and a high bound.
         """
         i, c = INCIDENTS.c, CASUALTIES.c
-        killed = _figure(as_of, "killed")
+        source, killed, injured = _as_of(INCIDENTS.join(CASUALTIES, c.incident_id == i.id), as_of)
         query = (
             sa.select(
                 i.region, i.perpetrator, c.category, c.subgroup,
-                sa.func.sum(killed), sa.func.sum(_figure(as_of, "injured")),
+                sa.func.sum(killed), sa.func.sum(injured),
                 sa.func.sum(sa.func.coalesce(c.killed_low, killed)), sa.func.sum(sa.func.coalesce(c.killed_high, killed)),
                 sa.func.count(c.killed_low), sa.func.count(c.killed_high),
             )
-            .select_from(INCIDENTS.join(CASUALTIES, c.incident_id == i.id))
+            .select_from(source)
             .where(*_dated(start, end, as_of))
             .group_by(i.region, i.perpetrator, c.category, c.subgroup)
         )
@@ -440,19 +442,25 @@ def _matching(table: sa.Table, key: dict) -> list:
     return [table.c[k] == v for k, v in key.items()]
 
 
-def _figure(as_of: date | None, column: str) -> sa.ColumnElement:
-    """A casualty figure as it stood on ``as_of``: the old value of the first revision recorded after it."""
+def _as_of(source: sa.FromClause, as_of: date | None) -> tuple[sa.FromClause, sa.ColumnElement, sa.ColumnElement]:
+    """``source`` (which holds the casualties), and their killed and injured as they stood on ``as_of``.
+
+    A figure stood at the old value of the first revision recorded after that day, if any: one
+    join to those first revisions (a window function), not a lookup per casualty row.
+    """
     c = CASUALTIES.c
     if as_of is None:
-        return c[column]
-    r = REVISIONS.alias("r")
-    first_old = (
-        sa.select(r.c[f"{column}_old"])
-        .where(r.c.incident_id == c.incident_id, r.c.category == c.category, r.c.subgroup == c.subgroup,
-               r.c.recorded_at >= day_after(as_of).isoformat())
-        .order_by(r.c.recorded_at, r.c.id).limit(1).scalar_subquery()
+        return source, c.killed, c.injured
+    r = REVISIONS.c
+    rank = sa.func.row_number().over(partition_by=(r.incident_id, r.category, r.subgroup), order_by=(r.recorded_at, r.id))
+    later = (
+        sa.select(r.incident_id, r.category, r.subgroup, r.killed_old, r.injured_old, rank.label("rank"))
+        .where(r.recorded_at >= day_after(as_of).isoformat()).subquery("later")
     )
-    return sa.func.coalesce(first_old, c[column])
+    first = later.c
+    on = sa.and_(first.incident_id == c.incident_id, first.category == c.category, first.subgroup == c.subgroup, first.rank == 1)
+    return (source.outerjoin(later, on), sa.func.coalesce(first.killed_old, c.killed),
+            sa.func.coalesce(first.injured_old, c.injured))
 
 
 def _dated(start: date, end: date, as_of: date | None) -> list:
@@ -690,13 +698,22 @@ def _check_schema(db: Connection, name: str) -> None:
 
 
 def _covering_date_index(db: Connection) -> None:
-    """Version 1 -> 2: the date index also holds region, perpetrator, recorded_at and id."""
+    """Version 1 -> 2: the date index also holds region, perpetrator, recorded_at and id;
+    SQLite's casualties are kept in key order (a table without rowid)."""
     index = next(i for i in INCIDENTS.indexes if i.name == "incidents_date")
     db.execute(sa.schema.DropIndex(index))
     db.execute(sa.schema.CreateIndex(index))
+    if db.dialect.name == "sqlite":
+        copy = sa.MetaData()
+        INCIDENTS.to_metadata(copy)
+        rebuilt = CASUALTIES.to_metadata(copy, name="casualties_v2")
+        rebuilt.create(db)
+        db.execute(rebuilt.insert().from_select(list(CASUALTIES.c.keys()), sa.select(CASUALTIES)))
+        CASUALTIES.drop(db)
+        db.exec_driver_sql("ALTER TABLE casualties_v2 RENAME TO casualties")
 
 
-# Named upgrades, each from the version it starts at; every one changes indexes only.
+# Named upgrades, each from the version it starts at; none changes what the tables hold.
 UPGRADES = {"1": _covering_date_index}
 
 

@@ -64,6 +64,12 @@ def sample_pair(tmp_path_factory, request):
         store.close()
 
 
+V1_CASUALTIES = """CREATE TABLE casualties (
+    incident_id TEXT NOT NULL REFERENCES incidents(id), category TEXT NOT NULL, subgroup TEXT NOT NULL DEFAULT '',
+    killed INTEGER NOT NULL CHECK (killed >= 0), injured INTEGER NOT NULL CHECK (injured >= 0),
+    killed_low INTEGER, killed_high INTEGER, PRIMARY KEY (incident_id, category, subgroup))"""
+
+
 def incident(ident: str, day: str = "2023-03-01", killed: int = 1, **kw) -> Incident:
     return Incident(
         id=ident, date=day, region=kw.get("region", "homs"), province="Homs", district="", location=kw.get("location", "x"),
@@ -309,17 +315,29 @@ def test_a_version_1_database_is_upgraded_once_and_keeps_its_data(kind, new_loca
     location = new_location(kind)
     store = open_store(location)
     store.add_incidents([incident("A")])
-    with store.transaction() as db:  # what version 1 looked like: a date index on the date alone
+    store.add_revisions([Revision("A", "combatants", "", 1, 2, 0, 0, "died of wounds", "2023-03-02")])
+    with store.transaction() as db:  # what version 1 looked like: a date index on the date alone, casualties with rowids
         db.exec_driver_sql("DROP INDEX incidents_date")
         db.exec_driver_sql("CREATE INDEX incidents_date ON incidents (date)")
+        if kind == "sqlite":
+            db.exec_driver_sql("CREATE TABLE old AS SELECT * FROM casualties")
+            db.exec_driver_sql("DROP TABLE casualties")
+            db.exec_driver_sql(V1_CASUALTIES)
+            db.exec_driver_sql("INSERT INTO casualties SELECT * FROM old")
+            db.exec_driver_sql("DROP TABLE old")
         db.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    before = store.incident("A")
     store.close()
     upgraded = open_store(location, create=False)
     index = next(i for i in sa.inspect(upgraded._db).get_indexes("incidents") if i["name"] == "incidents_date")
     assert index["column_names"] == ["date", "region", "perpetrator", "recorded_at", "id"]
     assert upgraded._meta("schema_version") == str(SCHEMA_VERSION)
-    assert upgraded.count_incidents() == 1
+    assert upgraded.incident("A") == before and before.killed("combatants") == 2
+    assert [r.killed_new for r in upgraded.revisions_of("A")] == [2]
+    if kind == "sqlite":
+        assert "WITHOUT ROWID" in upgraded.conn.execute("SELECT sql FROM sqlite_schema WHERE name = 'casualties'").fetchone()[0]
     upgraded.close()
+    assert open_store(location, create=False).count_incidents() == 1  # once: nothing left to upgrade
 
 
 def test_a_sqlite_database_with_a_trigger_is_refused(tmp_path):
