@@ -11,7 +11,7 @@ from reportgen.periods import month_scope, year_scope
 from reportgen.profile import load_profile
 from reportgen.store import open_store
 from reportgen.summary import CategoryCount
-from reportgen.wording import Wording, count_word, counted, join_list, noun, tally_text
+from reportgen.wording import Wording, count_word, counted, environment, join_list, noun, tally_text
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,15 @@ def test_user_template_overrides_the_shipped_one(sample, profile, tmp_path):
     text = tally_text(summarize(sample, profile, year_scope(2023)), profile, tmp_path)
     assert text.startswith("According to SOHR statistics")
     assert text.endswith("three combatants dead.\nCompiled by the desk.\n")
+
+
+def test_compact_form_closes_a_last_including_clause_with_a_comma(profile):
+    from reportgen.summary import RegionLine
+
+    wording = environment(profile)
+    region = RegionLine("aleppo", "Aleppo desert", 1, 1, 0, True,
+                        [CategoryCount("combatants", 1, 0, {"25th-division": 1})])
+    macros = wording.get_template("text/macros.txt.j2").module
+    assert str(macros.compact_region(region)) == (
+        "One operation left one combatant, including a member of the 25th Division, dead."
+    )
