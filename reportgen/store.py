@@ -549,6 +549,11 @@ def _secret(location: str) -> str | None:
     return password if isinstance(password, str) and password else None
 
 
+def redacted(text: str, location: str | Path) -> str:
+    """``text`` with the password of the database at ``location`` (if it has one) replaced by ``***``."""
+    return str(_scrubbed(ReportgenError(text), _secret(str(location)) if is_server_url(location) else None))
+
+
 def open_store(path: str | Path, create: bool = True) -> Store:
     """Open (and, if missing, create) the database at ``path`` (a file or a PostgreSQL URL), checking its schema."""
     if is_server_url(path):
