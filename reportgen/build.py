@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -220,18 +220,30 @@ class Built:
 
 
 def build_bulletins(store: Store, profile: Profile, jobs: list[Job], output: str | Path, settings,
-                    on_built: Callable[[Built], None] | None = None) -> list[Built]:
-    """Gather, render and write each job in turn (``settings``: a ``render.RenderSettings``)."""
-    from .render import OUTPUT_NAMES, render_bulletin
+                    on_built: Callable[[Built], None] | None = None, executor=None) -> list[Built]:
+    """Gather, render and write each job (``settings``: a ``render.RenderSettings``).
+
+    Without ``executor`` each is rendered here in turn; with one (``executors.ProcessPool`` or
+    ``DaskCluster``) they are rendered elsewhere at once, and each is written here as it comes back.
+    """
+    from .render import OUTPUT_NAMES
 
     first = (data_months(store) or [None])[0]
-    env = settings.environment()  # one per build: templates read afresh by the next build
-    built = []
     for job in jobs:
         check_output(output, job, OUTPUT_NAMES)
-        rendered = render_bulletin(gather(store, profile, job, first), settings, env)
-        result = Built(job, write_outputs(output, job, rendered.files()))
+    rendered = executor.render(jobs, settings, first) if executor else _rendered_here(store, profile, jobs, settings, first)
+    built = []
+    for job, files in rendered:
+        result = Built(job, write_outputs(output, job, files))
         built.append(result)
         if on_built:
             on_built(result)
     return built
+
+
+def _rendered_here(store: Store, profile: Profile, jobs: list[Job], settings, first) -> Iterator[tuple[Job, dict[str, bytes]]]:
+    from .render import render_bulletin
+
+    env = settings.environment()  # one per build: templates read afresh by the next build
+    for job in jobs:
+        yield job, render_bulletin(gather(store, profile, job, first), settings, env).files()

@@ -228,23 +228,30 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
 @click.option("--all", "all_", is_flag=True, help="Every month and year with data (the default).")
 @click.option("--output", metavar="DIR", help="Output folder (default: reportgen.toml's output, or ./output).")
 @_as_of_option
+@click.option("--jobs", "-j", "processes", metavar="N", help="Render N bulletins at once, in N processes (default: 1).")
+@click.option("--executor", metavar="dask://HOST:PORT",
+              help="Render on a Dask cluster (the dask extra): dask:// on this machine, tls:// elsewhere.")
 @pass_ctx
 @one_line_errors
-def build(ctx: Context, period: str | None, year: str | None, all_: bool, output: str | None, as_of: str | None) -> None:
+def build(ctx: Context, period: str | None, year: str | None, all_: bool, output: str | None, as_of: str | None,
+          processes: str | None, executor: str | None) -> None:
     """Build bulletins (HTML, PDF, text, summary JSON) into OUTPUT/YYYY/MM/ and OUTPUT/YYYY/year/."""
     from .build import plan_jobs
+    from .executors import executor_for
     from .periods import parse_date
 
     if all_ and (period or year):
         raise ReportgenError("give --all, --period or --year, not several")
     day = parse_date(as_of, "--as-of") if as_of else None
+    elsewhere = executor_for(processes, executor, ctx.config.db)
     store = ctx.store(create=False)
     jobs = plan_jobs(store, period=period, year=year, as_of=day)
-    _build_with_progress(ctx, store, ctx.profile(), jobs, output or ctx.config.output)
+    _build_with_progress(ctx, store, ctx.profile(), jobs, output or ctx.config.output, elsewhere)
 
 
-def _build_with_progress(ctx: Context, store, profile, jobs: list, output: str) -> list:
-    """Build ``jobs`` into ``output``, with a progress bar on stderr when there is more than one."""
+def _build_with_progress(ctx: Context, store, profile, jobs: list, output: str, executor=None) -> list:
+    """Build ``jobs`` into ``output`` (here, or with an ``executors`` executor), with a progress bar
+    on stderr when there is more than one."""
     from .build import build_bulletins
     from .render import RenderSettings
 
@@ -254,7 +261,7 @@ def _build_with_progress(ctx: Context, store, profile, jobs: list, output: str) 
         click.echo(str(Path(output, *done.job.folder)) + "/", err=True)
 
     if len(jobs) < 2:
-        return build_bulletins(store, profile, jobs, output, settings, report)
+        return build_bulletins(store, profile, jobs, output, settings, report, executor)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -266,7 +273,7 @@ def _build_with_progress(ctx: Context, store, profile, jobs: list, output: str) 
             progress.console.print(str(Path(output, *done.job.folder)) + "/", markup=False, highlight=False)
             progress.advance(task)
 
-        return build_bulletins(store, profile, jobs, output, settings, advance)
+        return build_bulletins(store, profile, jobs, output, settings, advance, executor)
 
 
 @main.command("revise")
