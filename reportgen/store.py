@@ -2,7 +2,8 @@
 
 A path opens (or creates) a SQLite file; a ``postgresql://`` URL opens a database
 on a PostgreSQL server through psycopg 3. Both run the same SQLAlchemy Core
-statements, with every value a bound parameter.
+statements, with every value a bound parameter; the tables, and what makes a
+database usable, are in ``schema``.
 
 Every write is one transaction, and a write transaction is explicit: ``BEGIN
 IMMEDIATE`` in SQLite (WAL mode, a busy timeout), a READ COMMITTED transaction
@@ -28,77 +29,19 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, Engine
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.pool import NullPool
-from sqlalchemy.schema import CreateColumn
 
 from .errors import ReportgenError
 from .periods import day_after
 from .records import Casualty, Incident, Revision
+from .schema import CASUALTIES, INCIDENT_COLUMNS, INCIDENTS, META, REVISIONS, ROW_COLUMNS, SCHEMA_VERSION, TEXT, set_up
 
-SCHEMA_VERSION = 2
+__all__ = ["BATCH", "SCHEMA_VERSION", "StaleRevision", "Store", "batches", "is_server_url", "open_store", "redacted", "shown_location"]
+
 BATCH = 5_000  # incidents per INSERT batch (or COPY in PostgreSQL)
 BUSY_SECONDS = 30  # how long a write waits for another one to finish
 SERVER_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
 
-TEXT = sa.Text()
-
-schema = sa.MetaData()
-META = sa.Table(
-    "meta", schema,
-    sa.Column("key", TEXT, primary_key=True),
-    sa.Column("value", TEXT, nullable=False),
-)
-INCIDENTS = sa.Table(
-    "incidents", schema,
-    sa.Column("id", TEXT, primary_key=True),
-    sa.Column("date", TEXT, nullable=False),
-    sa.Column("region", TEXT, nullable=False),
-    sa.Column("province", TEXT, nullable=False, server_default=""),
-    sa.Column("district", TEXT, nullable=False, server_default=""),
-    sa.Column("location", TEXT, nullable=False, server_default=""),
-    sa.Column("perpetrator", TEXT, nullable=False),
-    sa.Column("kind", TEXT, nullable=False),
-    sa.Column("summary", TEXT, nullable=False, server_default=""),
-    sa.Column("sources", TEXT, nullable=False, server_default=""),
-    sa.Column("recorded_at", TEXT, nullable=False),
-    sa.Column("extra", TEXT, nullable=False, server_default="{}"),
-    # Covering: a period's counts and sums read the index, not the incident rows.
-    sa.Index("incidents_date", "date", "region", "perpetrator", "recorded_at", "id"),
-)
-CASUALTIES = sa.Table(
-    "casualties", schema,
-    sa.Column("incident_id", TEXT, sa.ForeignKey("incidents.id"), primary_key=True),
-    sa.Column("category", TEXT, primary_key=True),
-    sa.Column("subgroup", TEXT, primary_key=True, server_default=""),
-    sa.Column("killed", sa.Integer, sa.CheckConstraint("killed >= 0"), nullable=False),
-    sa.Column("injured", sa.Integer, sa.CheckConstraint("injured >= 0"), nullable=False),
-    sa.Column("killed_low", sa.Integer),
-    sa.Column("killed_high", sa.Integer),
-    # SQLite keeps the rows in key order: an incident's casualties are read where the key leads.
-    sqlite_with_rowid=False,
-)
-REVISIONS = sa.Table(
-    "revisions", schema,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("incident_id", TEXT, sa.ForeignKey("incidents.id"), nullable=False),
-    sa.Column("category", TEXT, nullable=False),
-    sa.Column("subgroup", TEXT, nullable=False, server_default=""),
-    sa.Column("killed_old", sa.Integer, nullable=False),
-    sa.Column("killed_new", sa.Integer, nullable=False),
-    sa.Column("injured_old", sa.Integer, nullable=False),
-    sa.Column("injured_new", sa.Integer, nullable=False),
-    sa.Column("reason", TEXT, nullable=False),
-    sa.Column("correction", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("recorded_at", TEXT, nullable=False),
-    sa.Column("recorded_by", TEXT, nullable=False, server_default=""),
-    sa.Index("revisions_key", "incident_id", "category", "subgroup", "recorded_at"),
-    sa.Index("revisions_recorded", "recorded_at"),
-    sqlite_autoincrement=True,
-)
-
-ROW_COLUMNS = tuple(INCIDENTS.c.keys())  # an incident's row: its fields, then ``extra`` (JSON)
-INCIDENT_COLUMNS = ROW_COLUMNS[:-1]
 
 
 class StaleRevision(ReportgenError):
@@ -419,18 +362,6 @@ class Store:
             self._db.exec_driver_sql("ROLLBACK")
 
 
-@compiles(CreateColumn, "postgresql")
-def _byte_order_text(element: CreateColumn, compiler, **kw) -> str:
-    """Our text columns compare byte by byte in PostgreSQL too, whatever the database's collation:
-    dates, ids and keys sort as in SQLite and in Python. (Set in the DDL only: a collation on
-    the column type would also be cast onto every bound parameter.)"""
-    ddl = compiler.visit_create_column(element, **kw)
-    column = element.element
-    if column.table.metadata is schema and isinstance(column.type, sa.Text):
-        ddl = ddl.replace(" TEXT", ' TEXT COLLATE "C"', 1)
-    return ddl
-
-
 def batches(items: Iterable, size: int) -> Iterator[tuple]:
     """``items`` in tuples of ``size`` (the last one shorter), read lazily."""
     it = iter(items)
@@ -573,7 +504,7 @@ def _open_file(path: str, create: bool) -> Store:
     db = None
     try:
         db = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        _set_up(db, path, exists)
+        set_up(db, path, exists)
         db.exec_driver_sql("PRAGMA journal_mode = WAL")
     except (sa.exc.DBAPIError, sqlite3.DatabaseError) as exc:
         _dispose(engine, db)
@@ -619,7 +550,7 @@ def _open_server(location: str, create: bool) -> Store:
     try:
         db = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         db.exec_driver_sql(f"SET lock_timeout = '{BUSY_SECONDS}s'")
-        _set_up(db, name, None, create)
+        set_up(db, name, None, create)
     except sa.exc.DBAPIError as exc:
         _dispose(engine, db)
         raise _scrubbed(_server_error(name, exc), _secret(location)) from None
@@ -641,122 +572,6 @@ def _scrubbed(error: ReportgenError, secret: str | None) -> ReportgenError:
     if secret and secret in str(error):
         return ReportgenError(str(error).replace(secret, "***"))
     return error
-
-
-def _set_up(db: Connection, name: str, exists: bool | None, create: bool = True) -> None:
-    """Check the schema of an existing database, or create it in a new one.
-
-    ``exists`` is None for a server database, where only its tables tell whether
-    it is new; creating takes the write lock (SQLite) or a transaction-scoped
-    advisory lock (PostgreSQL), so that two processes starting on an empty
-    database do not both create it.
-    """
-    if exists:
-        _check_schema(db, name)
-        return
-    tables = _tables(db, name)
-    if tables:
-        _check_schema(db, name)
-        return
-    if not create:
-        raise ReportgenError(f"{name}: no reportgen tables in this database; run `reportgen import` first")
-    server = db.dialect.name == "postgresql"
-    db.exec_driver_sql("BEGIN" if server else "BEGIN IMMEDIATE")
-    try:
-        if server:
-            db.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
-        if not _tables(db, name):
-            schema.create_all(db, checkfirst=False)
-            db.execute(META.insert(), [{"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                                       {"key": "data_version", "value": "0"}])
-        db.exec_driver_sql("COMMIT")
-    except BaseException:
-        db.exec_driver_sql("ROLLBACK")
-        raise
-    _check_schema(db, name)
-
-
-SCHEMA_LOCK = 0x7265706F7274  # "report": the advisory lock held while a server database gets its tables
-
-
-def _tables(db: Connection, name: str) -> set[str]:
-    return set(sa.inspect(db).get_table_names())
-
-
-def _check_schema(db: Connection, name: str) -> None:
-    """Refuse a database that reportgen did not make, or made with another schema version."""
-    tables = _tables(db, name)
-    row = None
-    if "meta" in tables:
-        row = db.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).first()
-    if row is None:
-        found = f"tables: {', '.join(sorted(tables))}" if tables else "no tables"
-        raise ReportgenError(f"{name}: not a reportgen database ({found}, no schema version recorded)")
-    if row[0] != str(SCHEMA_VERSION) and not _upgradable(row[0]):
-        raise ReportgenError(
-            f"{name}: database schema version {row[0]}, this reportgen reads version"
-            f" {SCHEMA_VERSION}; use the matching reportgen release or a new database"
-        )
-    _check_tables(db, name, tables)
-    if row[0] != str(SCHEMA_VERSION):
-        _upgrade(db)
-
-
-def _covering_date_index(db: Connection) -> None:
-    """Version 1 -> 2: the date index also holds region, perpetrator, recorded_at and id;
-    SQLite's casualties are kept in key order (a table without rowid)."""
-    index = next(i for i in INCIDENTS.indexes if i.name == "incidents_date")
-    db.execute(sa.schema.DropIndex(index))
-    db.execute(sa.schema.CreateIndex(index))
-    if db.dialect.name == "sqlite":
-        copy = sa.MetaData()
-        INCIDENTS.to_metadata(copy)
-        rebuilt = CASUALTIES.to_metadata(copy, name="casualties_v2")
-        rebuilt.create(db)
-        db.execute(rebuilt.insert().from_select(list(CASUALTIES.c.keys()), sa.select(CASUALTIES)))
-        CASUALTIES.drop(db)
-        db.exec_driver_sql("ALTER TABLE casualties_v2 RENAME TO casualties")
-
-
-# Named upgrades, each from the version it starts at; none changes what the tables hold.
-UPGRADES = {"1": _covering_date_index}
-
-
-def _upgradable(version: str) -> bool:
-    return version in UPGRADES
-
-
-def _upgrade(db: Connection) -> None:
-    """Bring an older database to this version, each upgrade in one transaction with its record."""
-    server = db.dialect.name == "postgresql"
-    while True:
-        db.exec_driver_sql("BEGIN" if server else "BEGIN IMMEDIATE")
-        try:
-            if server:
-                db.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
-            version = db.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).scalar_one()
-            if version in UPGRADES:
-                UPGRADES[version](db)
-                db.execute(META.update().where(META.c.key == "schema_version").values(value=str(int(version) + 1)))
-            db.exec_driver_sql("COMMIT")
-        except BaseException:
-            db.exec_driver_sql("ROLLBACK")
-            raise
-        if version not in UPGRADES:
-            return
-
-
-def _check_tables(db: Connection, name: str, tables: set[str]) -> None:
-    """The tables and columns are reportgen's, and (SQLite) no trigger or view runs code on our reads or writes."""
-    inspector = sa.inspect(db)
-    for table in schema.sorted_tables:
-        columns = {c["name"] for c in inspector.get_columns(table.name)} if table.name in tables else set()
-        if columns != set(table.c.keys()):
-            raise ReportgenError(f"{name}: table {table.name} is not the one reportgen makes (schema version {SCHEMA_VERSION})")
-    if db.dialect.name == "sqlite":
-        extra = db.exec_driver_sql("SELECT type, name FROM sqlite_schema WHERE type IN ('trigger', 'view')").first()
-        if extra:
-            raise ReportgenError(f"{name}: holds a {extra[0]} ({extra[1]}) that reportgen does not make; refusing to use it")
 
 
 def _dispose(engine: Engine, db: Connection | None) -> None:
