@@ -3,7 +3,8 @@
 Two imports of different files and a revision start together: every incident and
 the revision land, and the data version counts three writes. Two revisions of one
 toll started together never overwrite each other: each lands on the figures the
-other left, or is refused as stale, and the history stays a chain.
+other left, or is refused as stale, and the history stays a chain. An import
+killed (SIGKILL) while its transaction is open leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -102,3 +103,54 @@ def test_two_revisions_of_one_toll_at_once_never_overwrite_each_other(location):
     assert len(chain) == len(applied)
     assert chain[0][0] == 3 and chain[-1][1] == final
     assert all(a[1] == b[0] for a, b in zip(chain, chain[1:], strict=False))
+
+
+def holds_a_write(location: str) -> bool:
+    """Whether some process has a write transaction open on the database right now."""
+    if "://" in location:
+        import psycopg
+        import sqlalchemy as sa
+
+        url = sa.make_url(location)
+        with psycopg.connect(host=url.query["host"], user=url.username, dbname=url.database, autocommit=True) as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                               " AND application_name = 'reportgen'"
+                               " AND backend_xid IS NOT NULL").fetchone()
+        return row[0] > 0
+    import sqlite3
+
+    conn = sqlite3.connect(location, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:  # database is locked: the import holds the write lock
+        return True
+    finally:
+        conn.close()
+
+
+def test_an_import_killed_in_the_middle_leaves_nothing(location, tmp_path):
+    import time
+
+    big = tmp_path / "big.csv"
+    rows = [f"K-{n:06d},2023-05-{n % 28 + 1:02d},homs,ISIS,ambush,Palmyra,1,0,0" for n in range(60_000)]
+    big.write_text("\n".join([COLUMNS, *rows]) + "\n", encoding="utf-8")
+    process = start(location, "import", big)
+    deadline = time.monotonic() + 120  # a guard against a hang, not a measure of speed
+    while not holds_a_write(location):
+        assert process.poll() is None, "the import ended before it was seen writing"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    process.kill()  # SIGKILL: no clean-up of any kind
+    process.wait()
+    store = open_store(location, create=False)
+    try:
+        assert (store.count_incidents(), store.data_version()) == (1, 1)
+        assert store.existing_ids(["K-000000", "K-059999"]) == set()
+        if not store.server:
+            assert store.conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        store.close()
+    code, out, err = finish(start(location, "import", big))
+    assert code == 0 and "60000 incidents added" in out, err
