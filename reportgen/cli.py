@@ -260,13 +260,15 @@ def _build_with_progress(ctx: Context, store, profile, jobs: list, output: str, 
     def report(done) -> None:
         click.echo(str(Path(output, *done.job.folder)) + "/", err=True)
 
-    if len(jobs) < 2:
-        return build_bulletins(store, profile, jobs, output, settings, report, executor)
     from rich.console import Console
+
+    console = Console(stderr=True)
+    if len(jobs) < 2 or not console.is_terminal:  # a bar on a pipe or file would leave an empty line
+        return build_bulletins(store, profile, jobs, output, settings, report, executor)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+    with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("Building bulletins", total=len(jobs))
 
         def advance(done) -> None:
