@@ -2,7 +2,10 @@
 
 Three charts per bulletin: fatalities by region stacked by category, fatalities
 per day (a month) or per month (a year) by category, and the cumulative line
-since 1 January. Each category keeps its profile colour in every chart.
+since 1 January. Each category keeps its profile colour in every chart. Where
+counts have ranges (a dataset's low and high estimates), the regions chart adds
+an error bar per region and the cumulative chart a band per category; without
+ranges the specifications hold nothing more.
 
 Safety: specifications carry inline ``data.values`` only; a spec naming a URL
 is refused, and vl-convert is called with ``allowed_base_urls=[]`` as a second
@@ -30,6 +33,11 @@ FONT = "DejaVu Sans"
 WIDTH = 640  # px of the whole chart, legend included: the A4 text width at 96 dpi, a little less
 BAR_STEP = 22  # px per region bar
 CHART_NAMES = ("regions", "timeline", "cumulative")
+REGION_LABELS = 160  # px of the regions chart's row labels, at most
+LEGEND_ENTRY, LEGEND_LABEL_LIMIT, CHAR_WIDTH = 24, 160, 6.6  # px: a legend entry's symbol and gaps, its longest label, a letter
+RANGE_RULE = {"color": "#1b1f24", "thickness": 1.5}  # error bars: the page's ink, over any category colour
+RANGE_TICKS = {"size": 9, "thickness": 1.5, "opacity": 1}
+BAND_OPACITY = 0.2  # the cumulative chart's low-high band, under its category's line
 
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
 # C0 controls (tab, line feed and carriage return become spaces), DEL, U+FFFE/U+FFFF and
@@ -199,13 +207,32 @@ def regions_chart(summary: Summary, profile: Profile, text: ChartText):
         for r in summary.regions for c in r.categories
     ]
     names = [r.name for r in summary.regions]
-    return alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.7}).encode(
-        y=alt.Y("region:N", title=None, sort=names, scale={"domain": names}, axis={"labelLimit": 150}),
+    y = alt.Y("region:N", title=None, sort=names, scale={"domain": names}, axis={"labelLimit": REGION_LABELS - 10})
+    bars = alt.Chart(alt.Data(values=rows)).mark_bar(height={"band": 0.7}).encode(
+        y=y,
         x=alt.X("sum(killed):Q", title=text.fatalities, axis=_count_axis()),
-        color=_color(profile),
+        color={**_color(profile), **_legend_rows(profile, WIDTH - REGION_LABELS)},
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("region:N"), alt.Tooltip("category:N"), alt.Tooltip("killed:Q")],
-    ).properties(width=WIDTH, height={"step": BAR_STEP}, autosize={"type": "fit-x", "contains": "padding"})
+    )
+    ranges = region_ranges(summary)
+    if ranges:  # an error bar from each region's low to its high total
+        bars = alt.layer(bars, alt.Chart(alt.Data(values=ranges)).mark_errorbar(ticks=RANGE_TICKS, **RANGE_RULE).encode(
+            y=y, x=alt.X("low:Q", title=text.fatalities), x2="high:Q",
+            tooltip=[alt.Tooltip("region:N"), alt.Tooltip("low:Q"), alt.Tooltip("high:Q")],
+        ))
+    return bars.properties(width=WIDTH, height={"step": BAR_STEP}, autosize={"type": "fit-x", "contains": "padding"})
+
+
+def region_ranges(summary: Summary) -> list[dict]:
+    """Each region's low and high total where it differs from its fatalities (none without ranges)."""
+    rows = []
+    for r in summary.regions:
+        low = sum(c.killed if c.killed_low is None else c.killed_low for c in r.categories)
+        high = sum(c.killed if c.killed_high is None else c.killed_high for c in r.categories)
+        if (low, high) != (r.killed, r.killed):
+            rows.append({"region": r.name, "low": low, "high": high})
+    return rows
 
 
 def timeline_chart(summary: Summary, profile: Profile, text: ChartText):
@@ -228,6 +255,17 @@ def timeline_chart(summary: Summary, profile: Profile, text: ChartText):
         color=_color(profile),
         order=alt.Order("order:Q"),
     ).properties(width=WIDTH, height=170, autosize={"type": "fit-x", "contains": "padding"})
+
+
+def _legend_rows(profile: Profile, room: int) -> dict:
+    """A legend in as many columns as fit in ``room`` px (its labels' widths estimated from their
+    lengths), or nothing where one row fits (Vega-Lite's own legend then stays as it is)."""
+    widths = sorted((LEGEND_ENTRY + min(LEGEND_LABEL_LIMIT, round(CHAR_WIDTH * len(label)))
+                     for label in category_scale(profile)["domain"]), reverse=True)
+    if sum(widths) <= room:
+        return {}
+    columns = next((n for n in range(len(widths) - 1, 1, -1) if sum(widths[:n]) <= room), 1)
+    return {"legend": {"columns": columns}}
 
 
 def _count_axis() -> dict:
@@ -264,13 +302,23 @@ def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: d
     """The running total since 1 January per category, to ``end`` (the scope's end)."""
     import altair as alt
 
-    rows = cumulative_rows(summary, profile, end or summary.scope.end)
-    return alt.Chart(alt.Data(values=rows)).mark_line(interpolate="step-after", strokeWidth=2).encode(
-        x=alt.X("date:T", title=None, scale={"type": "utc"},
-                axis={"format": "%b", "formatType": "time", "tickCount": "month", "labelAngle": 0}),
+    end = end or summary.scope.end
+    x = alt.X("date:T", title=None, scale={"type": "utc"},
+              axis={"format": "%b", "formatType": "time", "tickCount": "month", "labelAngle": 0})
+    color = {**_color(profile), "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3}}
+    lines = alt.Chart(alt.Data(values=cumulative_rows(summary, profile, end))).mark_line(
+        interpolate="step-after", strokeWidth=2).encode(
+        x=x,
         y=alt.Y("killed:Q", title=text.cumulative, axis=_count_axis()),
-        color={**_color(profile), "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3}},
-    ).properties(width=WIDTH, height=170, autosize={"type": "fit-x", "contains": "padding"})
+        color=color,
+    )
+    bands = cumulative_band_rows(summary, profile, end)
+    if bands:  # each ranged category's running low-high band, under its line (one legend for both, drawn solid)
+        color["legend"] = {**color["legend"], "symbolOpacity": 1}
+        lines = alt.layer(alt.Chart(alt.Data(values=bands)).mark_area(interpolate="step-after", opacity=BAND_OPACITY).encode(
+            x=x, y=alt.Y("low:Q", title=text.cumulative), y2="high:Q", color=color,
+        ), lines.encode(color=color))
+    return lines.properties(width=WIDTH, height=170, autosize={"type": "fit-x", "contains": "padding"})
 
 
 def cumulative_rows(summary: Summary, profile: Profile, end: date) -> list[dict]:
@@ -290,6 +338,39 @@ def cumulative_rows(summary: Summary, profile: Profile, end: date) -> list[dict]
                 rows.append({"date": day, "category": label, "killed": total})
         rows.append({"date": end.isoformat(), "category": label, "killed": total})
     return rows
+
+
+def cumulative_band_rows(summary: Summary, profile: Profile, end: date) -> list[dict]:
+    """The running low and high totals of each category whose range differs from its figure on some
+    day to ``end``: a point at 1 January, at each day with a figure, and at ``end`` (none without ranges)."""
+    start, last = date(summary.scope.year, 1, 1).isoformat(), end.isoformat()
+    per_day: dict[tuple[str, str], tuple[int, int]] = {}
+    ranged = set()
+    for p in summary.daily:
+        if not start <= p["period"] <= last:
+            continue
+        low, high = p.get("killed_low", p["killed"]), p.get("killed_high", p["killed"])
+        before = per_day.get((p["period"], p["category"]), (0, 0))
+        per_day[(p["period"], p["category"])] = (before[0] + low, before[1] + high)
+        if (low, high) != (p["killed"], p["killed"]):
+            ranged.add(p["category"])
+    rows = []
+    for cat in (c for c in profile.categories if c.key in ranged):
+        label, low, high = category_label(profile, cat.key), 0, 0
+        rows.append({"date": start, "category": label, "low": 0, "high": 0})
+        for day in sorted(d for d, c in per_day if c == cat.key):
+            low, high = low + per_day[(day, cat.key)][0], high + per_day[(day, cat.key)][1]
+            rows.append({"date": day, "category": label, "low": low, "high": high})
+        rows.append({"date": last, "category": label, "low": low, "high": high})
+    return rows
+
+
+def ranged_charts(summary: Summary, running: Summary, profile: Profile) -> frozenset[str]:
+    """The names of a bulletin's charts that draw ranges (error bars, bands): none without ranges."""
+    names = {"regions"} if region_ranges(summary) else set()
+    if cumulative_band_rows(running, profile, summary.scope.end):
+        names.add("cumulative")
+    return frozenset(names)
 
 
 def bulletin_charts(summary: Summary, running: Summary, profile: Profile, text: ChartText) -> dict[str, str]:

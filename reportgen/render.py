@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,10 +24,10 @@ import jinja2
 from markupsafe import Markup
 
 from . import __version__
-from .charts import CHART_NAMES, ChartText, bulletin_charts, category_label
+from .charts import CHART_NAMES, ChartText, bulletin_charts, category_label, ranged_charts
 from .errors import ReportgenError
 from .profile import Category, Profile
-from .summary import GroupLine, RegionLine, Summary
+from .summary import CategoryCount, GroupLine, RegionLine, Summary
 from .wording import environment, tally_text, template_dirs
 
 TEMPLATES = {"month": "html/month.html.j2", "year": "html/year.html.j2"}
@@ -103,6 +104,8 @@ class Figure:
     change: int | None
     category: Category | None = None
     label: str = ""
+    low: int | None = None  # the range of ``value`` (UCDP's low and high estimates), None without one
+    high: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,7 @@ class BulletinPage:
     running_tally: str
     charts: dict[str, Markup]
     incident_limit: int = INCIDENT_LIMIT
+    ranged: frozenset[str] = frozenset()  # the charts that draw ranges (error bars, bands)
 
     @property
     def scope(self):
@@ -136,13 +140,26 @@ class BulletinPage:
         found = {c.category: c.killed for c in region.categories}
         return {c.key: found.get(c.key, 0) for c in self.categories}
 
+    def region_counts(self, region: RegionLine) -> dict[str, CategoryCount]:
+        """A region's count of each profile category (a zero count where it has none), with its range."""
+        found = {c.category: c for c in region.categories}
+        return {c.key: found.get(c.key) or CategoryCount(c.key) for c in self.categories}
+
+    def region_total(self, region: RegionLine) -> CategoryCount:
+        """A region's fatalities, with the range of their sum."""
+        return sum_counts(region.categories)
+
     def region_totals(self) -> dict[str, Any]:
+        """The regions' sums; ``counts`` (by category) and ``total`` carry the ranges of the sums."""
         regions = self.summary.regions
+        counts = {c.key: sum_counts((self.region_counts(r)[c.key] for r in regions), c.key) for c in self.categories}
         return {
             "operations": sum(r.operations for r in regions),
             "fatalities": sum(r.killed for r in regions),
             "injured": sum(r.injured for r in regions),
-            "killed": {c.key: sum(self.region_killed(r)[c.key] for r in regions) for c in self.categories},
+            "killed": {key: count.killed for key, count in counts.items()},
+            "counts": counts,
+            "total": sum_counts(counts.values()),
         }
 
     def subgroup_label(self, category: str, subgroup: str) -> str:
@@ -181,6 +198,18 @@ def signed(n: int) -> str:
     return f"+{n}" if n > 0 else (f"\u2212{-n}" if n < 0 else "0")
 
 
+def sum_counts(counts: Iterable[CategoryCount], category: str = "") -> CategoryCount:
+    """The sum of ``counts`` with the range of the sum: each count without a range taken at its
+    figure, and no range at all when none has one."""
+    counts = list(counts)
+    total = CategoryCount(category, sum(c.killed for c in counts), sum(c.injured for c in counts))
+    if all(c.killed_low is None and c.killed_high is None for c in counts):
+        return total
+    total.killed_low = sum(c.killed if c.killed_low is None else c.killed_low for c in counts)
+    total.killed_high = sum(c.killed if c.killed_high is None else c.killed_high for c in counts)
+    return total
+
+
 # -- the page -------------------------------------------------------------------
 
 
@@ -196,13 +225,17 @@ def headline_figures(bulletin: Bulletin, profile: Profile) -> list[Figure]:
         g: GroupLine | None = s.group(key)
         return g.killed if g else 0
 
+    total = sum_counts(now.groups)
     figures = [
-        Figure("fatalities", now.total_killed, change(now.total_killed, before and before.total_killed)),
+        Figure("fatalities", now.total_killed, change(now.total_killed, before and before.total_killed),
+               low=total.killed_low, high=total.killed_high),
         Figure("operations", now.operations, change(now.operations, before and before.operations)),
     ]
     for cat in profile.categories:
         value = killed(now, cat.key) or 0
-        figures.append(Figure(cat.key, value, change(value, killed(before, cat.key)), cat, category_label(profile, cat.key)))
+        group = now.group(cat.key)
+        figures.append(Figure(cat.key, value, change(value, killed(before, cat.key)), cat, category_label(profile, cat.key),
+                              low=group and group.killed_low, high=group and group.killed_high))
     return figures
 
 
@@ -249,6 +282,7 @@ def page(bulletin: Bulletin, settings: RenderSettings, charts: dict[str, str], t
         running_tally=texts.running,
         # vl-convert's SVG (labels escaped by it, links refused by charts.inline_svg) is the only markup from outside a template
         charts={name: Markup(svg) for name, svg in charts.items()},  # noqa: S704
+        ranged=ranged_charts(bulletin.summary, bulletin.running, profile),
     )
 
 

@@ -1,0 +1,263 @@
+"""Uncertainty ranges in bulletins: the range phrases in HTML and PDF, error bars and bands in the charts,
+nothing of them where the data has no ranges, and re-imports that change a range.
+
+The UCDP sample is imported and its month with the most ranged events is built through the real CLI;
+expected figures are summed from the CSV with pandas, never copied from the program.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pypdf
+import pytest
+from click.testing import CliRunner
+from defusedxml import ElementTree
+
+from reportgen.aggregate import summarize
+from reportgen.build import gather, plan_jobs, running_summary
+from reportgen.charts import (
+    RANGE_RULE,
+    ChartText,
+    bulletin_charts,
+    category_label,
+    cumulative_band_rows,
+    regions_chart,
+)
+from reportgen.cli import main
+from reportgen.periods import month_scope, ytd_scope
+from reportgen.profile import load_profile
+from reportgen.render import RenderSettings, render_html, sum_counts
+from reportgen.store import open_store
+from reportgen.summary import CategoryCount
+from reportgen.wording import environment
+
+SAMPLE = Path(__file__).parent / "data" / "interop" / "ucdp_ged_sample.csv"
+NUMBERS = ["best", "low", "high", "deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown"]
+DEATHS = ["deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown"]
+WORDS = ChartText("Fatalities", "Region", "Category", "Day of the month", "Month", "Fatalities since 1 January", "Date")
+ANY_RANGE = re.compile(r"between \d+ and \d+|at least \d+|up to \d+")
+
+
+def run(*args: object) -> None:
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+
+
+def phrase(best: int, low: int, high: int) -> str:
+    """The expected wording of a range, written out independently of the templates."""
+    if low == best and high > best:
+        return f"up to {high}"
+    if high == best and low < best:
+        return f"at least {low}"
+    return f"between {low} and {high}"
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pdf_text(path: Path) -> str:
+    return flat("\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(path.read_bytes())).pages))
+
+
+def svg_of(html: str, name: str):
+    found = re.search(rf'<figure class="chart chart-{name}">\s*(<svg.*?</svg>)', html, re.DOTALL)
+    assert found, name
+    return ElementTree.fromstring(found[1])
+
+
+def error_bars(svg) -> list:
+    return [e for e in svg.iter("line") if e.get("stroke") == RANGE_RULE["color"]]
+
+
+# -- the UCDP sample -------------------------------------------------------------------
+
+
+def sample_frame() -> pd.DataFrame:
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, compression=None)
+    for column in NUMBERS:
+        frame[column] = frame[column].astype(int)
+    frame["month"] = frame["date_start"].str[:7]
+    frame["ranged"] = (frame["low"] != frame["best"]) | (frame["high"] != frame["best"])
+    # A range reaches its event's one category when only one deaths column counts someone.
+    frame["one_category"] = (frame[DEATHS] > 0).sum(axis=1) == 1
+    return frame
+
+
+def region_ranges(rows: pd.DataFrame) -> dict[str, tuple[int, int, int]]:
+    """(best, low, high) of the month's regions whose ranged events each have deaths in one category."""
+    found = {}
+    regions = rows["adm_1"].replace("", load_profile("ucdp").mappings["ucdp"].region_default)
+    for region, events in rows.groupby(regions):
+        ranged = events[events["ranged"]]
+        if not ranged.empty and ranged["one_category"].all():
+            found[region] = (events["best"].sum(), events["low"].sum(), events["high"].sum())
+    return found
+
+
+def ranged_month(frame: pd.DataFrame) -> str:
+    """The month with the most regions with ranged events that left deaths, then the most ranged events."""
+    def score(rows: pd.DataFrame) -> tuple[int, int]:
+        ranged = rows[rows["ranged"]]
+        shown = ranged.groupby("adm_1")["best"].min() > 0
+        return int(shown.sum()), int(len(ranged))
+
+    scores = {m: score(rows) for m, rows in frame.groupby("month")}
+    return max(sorted(scores), key=lambda m: scores[m])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    """The UCDP sample imported, and its most ranged month built through the CLI."""
+    frame = sample_frame()
+    month = ranged_month(frame)
+    folder = tmp_path_factory.mktemp("ranges")
+    db, out = folder / "ucdp.db", folder / "output"
+    run("--db", db, "--profile", "ucdp", "import", "--format", "ucdp", SAMPLE)
+    run("--db", db, "--profile", "ucdp", "build", "--period", month, "--output", out)
+    bulletin = out / month[:4] / month[5:]
+    return {"frame": frame, "month": month, "rows": frame[frame["month"] == month], "db": db,
+            "html": (bulletin / "bulletin.html").read_text(encoding="utf-8"), "pdf": bulletin / "bulletin.pdf"}
+
+
+def test_the_month_has_ranges_to_show(built):
+    rows = built["rows"]
+    assert rows["ranged"].any()
+    assert len(region_ranges(rows)) >= 1
+    assert len(error_bars(svg_of(built["html"], "regions"))) >= 2
+
+
+def test_the_headline_figure_states_the_months_range(built):
+    rows = built["rows"]
+    best, low, high = rows["best"].sum(), rows["low"].sum(), rows["high"].sum()
+    assert (low, high) != (best, best)
+    html = flat(built["html"])
+    assert f'<span class="figure-value">{best}</span> <span class="figure-range">{phrase(best, low, high)}</span>' in html
+
+
+@pytest.mark.slow
+def test_the_pdf_states_the_headline_range_under_its_figure(built):
+    rows = built["rows"]
+    best, low, high = rows["best"].sum(), rows["low"].sum(), rows["high"].sum()
+    assert f"{best}{phrase(best, low, high)} Fatalities" in pdf_text(built["pdf"])
+
+
+def test_the_region_table_states_each_regions_range(built):
+    html = built["html"]
+    table = html[html.index('<table class="numbers region-table">'):html.index("</table>", html.index("region-table"))]
+    for region, (best, low, high) in region_ranges(built["rows"]).items():
+        row = next(r for r in table.split("<tr>") if f">{region}</th>" in r)
+        assert f'<td class="strong">{best} <span class="range">{phrase(best, low, high)}</span></td>' in row
+
+
+@pytest.mark.slow
+def test_the_pdf_region_table_states_each_regions_range(built):
+    text = pdf_text(built["pdf"])
+    for region, (best, low, high) in region_ranges(built["rows"]).items():
+        assert re.search(rf"{re.escape(region)} [0-9 ]*{best} {phrase(best, low, high)}", text), region
+
+
+def month_summary(built):
+    month = built["month"]
+    store = open_store(built["db"], create=False)
+    try:
+        return summarize(store, load_profile("ucdp"), month_scope(int(month[:4]), int(month[5:])))
+    finally:
+        store.close()
+
+
+def test_the_region_chart_draws_an_error_bar_from_each_ranged_regions_low_to_its_high(built):
+    layers = regions_chart(month_summary(built), load_profile("ucdp"), WORDS).to_dict(validate=False)["layer"]
+    drawn = {r["region"]: (r["low"], r["high"]) for r in layers[1]["data"]["values"]}
+    for region, (_, low, high) in region_ranges(built["rows"]).items():
+        assert drawn[region] == (low, high)
+    svg = svg_of(built["html"], "regions")
+    bars = error_bars(svg)
+    assert len(bars) == len(drawn)
+    assert len([e for e in svg.iter("path") if e.get("fill") == RANGE_RULE["color"]]) == 2 * len(bars)  # end ticks
+    # Each line's length is its range on the chart's one scale.
+    lengths = sorted(float(e.get("x2")) for e in bars)
+    spans = sorted(high - low for low, high in drawn.values())
+    assert [round(n / lengths[-1], 3) for n in lengths] == [round(n / spans[-1], 3) for n in spans]
+    assert "A black line spans each region" in built["html"]
+
+
+def test_the_cumulative_chart_draws_a_band_ending_at_the_year_to_date_ranges(built):
+    frame, month = built["frame"], built["month"]
+    year = frame[(frame["month"] <= month) & (frame["month"].str[:4] == month[:4])]
+    profile = load_profile("ucdp")
+    end = month_scope(int(month[:4]), int(month[5:])).end
+    store = open_store(built["db"], create=False)
+    running = running_summary(store, profile, ytd_scope(end))
+    store.close()
+    last = {r["category"]: r for r in cumulative_band_rows(running, profile, end) if r["date"] == end.isoformat()}
+    for bound, column in (("low", "low"), ("high", "high")):
+        total = 0
+        for g in running.groups:
+            band = last.get(category_label(profile, g.category))
+            total += band[bound] if band else g.killed
+        assert total == year[column].sum()
+    drawn = [e for e in svg_of(built["html"], "cumulative").iter("path") if e.get("opacity") == "0.2"]
+    assert len(drawn) == len(last) >= 1
+    assert "A shaded band spans a category" in built["html"]
+
+
+# -- the same phrases as the text -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("best", "low", "high"), [(152, 152, 189), (31, 29, 31), (157, 152, 189), (76, 70, 105)])
+def test_html_and_text_use_the_same_phrases(best, low, high):
+    env = environment(load_profile("ucdp"))
+    html = env.from_string('{% import "html/partials/macros.html.j2" as m %}{{ m.range_phrase(best, low, high) }}')
+    text = env.from_string('{% import "text/macros.txt.j2" as m %}{{ m.range_note(best, low, high) }}')
+    values = {"best": best, "low": low, "high": high}
+    assert html.render(values) == phrase(best, low, high)
+    assert text.render(values) == f" ({phrase(best, low, high)})"
+
+
+@pytest.mark.parametrize(("low", "high"), [(None, None), (12, 12)])
+def test_no_phrase_without_a_range_that_differs(low, high):
+    env = environment(load_profile("ucdp"))
+    template = env.from_string('{% import "html/partials/macros.html.j2" as m %}[{{ m.range_phrase(12, low, high) }}]'
+                               '{{ m.count_cell(c) }}')
+    assert template.render(low=low, high=high, c=CategoryCount("civilians", 12, 0, {}, low, high)) == "[]<td>12</td>"
+
+
+def test_a_sum_takes_counts_without_a_range_at_their_figure():
+    counts = [CategoryCount("a", 10, 0, {}, 8, 14), CategoryCount("b", 5), CategoryCount("c", 0, 0, {}, 0, 3)]
+    total = sum_counts(counts)
+    assert (total.killed, total.killed_low, total.killed_high) == (15, 13, 22)
+    plain = sum_counts([CategoryCount("a", 10), CategoryCount("b", 5)])
+    assert (plain.killed, plain.killed_low, plain.killed_high) == (15, None, None)
+
+
+# -- data without ranges: the bulletin as it was -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def june(sample_db, profile):
+    store = open_store(sample_db, create=False)
+    bulletin = gather(store, profile, plan_jobs(store, period="2023-06")[0])
+    store.close()
+    return bulletin
+
+
+def test_a_bulletin_without_ranges_shows_no_range(june, profile):
+    html = render_html(june, RenderSettings(profile))
+    assert not ANY_RANGE.search(html)
+    assert 'class="range"' not in html and 'class="figure-range"' not in html
+    assert "black line spans" not in html and "shaded band" not in html
+
+
+def test_charts_without_ranges_draw_no_error_bars_or_bands(june, profile):
+    running = june.running
+    assert "layer" not in regions_chart(june.summary, profile, WORDS).to_dict(validate=False)
+    assert cumulative_band_rows(running, profile, june.summary.scope.end) == []
+    svgs = bulletin_charts(june.summary, running, profile, WORDS)
+    for svg in map(ElementTree.fromstring, svgs.values()):
+        assert error_bars(svg) == []
+        assert not [e for e in svg.iter("path") if e.get("opacity") == "0.2"]
