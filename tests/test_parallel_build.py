@@ -4,6 +4,7 @@ a build in one process, refusals in one line, and a database password nowhere.""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ def serial_build(sample_db, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("serial") / "out"
     result = run("--db", sample_db, "build", "--year", "2023", "--jobs", "1", "--output", out)
     assert result.exit_code == 0, result.output
+    assert sorted({name.rsplit("/", 1)[0] for name in files_of(out)}) == SAMPLE_FOLDERS
     return out
 
 
@@ -64,7 +66,6 @@ def assert_same_outputs(expected_root: Path, actual_root: Path) -> None:
     builds ran on different days (across midnight), their PDFs are compared by page count and text."""
     expected, actual = files_of(expected_root), files_of(actual_root)
     assert sorted(actual) == sorted(expected)
-    assert sorted({name.rsplit("/", 1)[0] for name in expected}) == SAMPLE_FOLDERS
     day_then, day_now = generated_day(expected), generated_day(actual)
     for name, data in expected.items():
         before, after = normalised(data, day_then), normalised(actual[name], day_now)
@@ -147,3 +148,45 @@ def test_a_worker_that_cannot_connect_fails_the_build_in_one_line_without_the_pa
     assert 'too many connections for role "editor"' in result.stderr
     assert EDITOR_PASSWORD not in result.output and "Traceback" not in result.output
     assert not [p for p in out.rglob("*") if p.is_file()]
+
+
+# -- a cluster over TLS --------------------------------------------------------------------
+
+
+def certificates(folder: Path) -> tuple[Path, Path, Path]:
+    """A throwaway certificate authority and one certificate it signs (scheduler, worker and client share it)."""
+    ca, ca_key, cert, key, request = (folder / n for n in ("ca.pem", "ca.key", "node.pem", "node.key", "node.csr"))
+
+    def openssl(*args: object) -> None:
+        subprocess.run(["openssl", *map(str, args)], check=True, capture_output=True)
+
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=reportgen test CA",
+            "-keyout", ca_key, "-out", ca)
+    openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", request)
+    openssl("x509", "-req", "-days", "2", "-in", request, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-out", cert)
+    return ca, cert, key
+
+
+def test_a_tls_cluster_builds_with_the_certificates_of_dask_configuration(serial_build, sample_db, tmp_path):
+    import dask
+    from distributed import LocalCluster, Security
+
+    ca, cert, key = certificates(tmp_path)
+    security = Security(tls_ca_file=str(ca), tls_scheduler_cert=str(cert), tls_scheduler_key=str(key),
+                        tls_worker_cert=str(cert), tls_worker_key=str(key), tls_client_cert=str(cert),
+                        tls_client_key=str(key), require_encryption=True)
+    out = tmp_path / "out"
+    client_config = {"distributed.comm.tls.ca-file": str(ca), "distributed.comm.tls.client.cert": str(cert),
+                     "distributed.comm.tls.client.key": str(key)}
+    with LocalCluster(host="127.0.0.1", protocol="tls", security=security, n_workers=1, threads_per_worker=1,
+                      processes=True, dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tls://127.0.0.1:")
+        with dask.config.set({key: None for key in client_config}):
+            refused = run("--db", sample_db, "build", "--period", "2023-06", "--executor", cluster.scheduler_address,
+                          "--output", out)
+        with dask.config.set(client_config):
+            result = run("--db", sample_db, "build", "--period", "2023-06", "--executor", cluster.scheduler_address,
+                         "--output", out)
+    assert refused.exit_code == 1 and "TLS needs a CA file and a client certificate" in refused.stderr
+    assert result.exit_code == 0, result.output
+    assert_same_outputs(serial_build / "2023" / "06", out / "2023" / "06")
