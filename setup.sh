@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-          poppler-utils chromium chromium-driver postgresql)
+          poppler-utils chromium chromium-driver postgresql openssl)
 VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 
