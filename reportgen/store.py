@@ -140,6 +140,34 @@ class Store:
                 self._wrote = True
         return ids
 
+    def revise_bounds(self, incident_id: str, changes: dict[tuple[str, str], tuple[tuple, tuple]],
+                      reason: str, recorded_at: str) -> None:
+        """Give an incident's counts new low and high bounds: ``changes`` maps (category, subgroup) to
+        (old, new) (low, high) pairs; a missing row is added with no one killed or injured.
+
+        The revisions table holds killed and injured only, so each change is appended to the
+        incident's ``range_revisions`` in ``extra``. Bounds stored other than ``old`` are refused
+        as a stale read. Joins the caller's transaction, if any.
+        """
+        with self.transaction() as db:
+            self._lock_incidents({incident_id})
+            history = []
+            for (category, subgroup), (old, new) in sorted(changes.items()):
+                key = {"incident_id": incident_id, "category": category, "subgroup": subgroup}
+                row = db.execute(sa.select(CASUALTIES.c.killed_low, CASUALTIES.c.killed_high)
+                                 .where(*_matching(CASUALTIES, key))).first()
+                if (tuple(row) if row else (None, None)) != tuple(old):
+                    raise StaleRevision(f"incident {incident_id}: the range of {category} changed meanwhile; read it again and retry")
+                bounds = {"killed_low": new[0], "killed_high": new[1]}
+                db.execute(CASUALTIES.update().where(*_matching(CASUALTIES, key)).values(**bounds) if row
+                           else CASUALTIES.insert().values(**key, killed=0, injured=0, **bounds))
+                history.append({"category": category, "subgroup": subgroup, "low_old": old[0], "high_old": old[1],
+                                "low_new": new[0], "high_new": new[1], "reason": reason, "recorded_at": recorded_at})
+            extra = json.loads(db.execute(sa.select(INCIDENTS.c.extra).where(INCIDENTS.c.id == incident_id)).scalar_one())
+            extra["range_revisions"] = [*extra.get("range_revisions", []), *history]
+            db.execute(INCIDENTS.update().where(INCIDENTS.c.id == incident_id).values(extra=json.dumps(extra, sort_keys=True)))
+            self._wrote = True
+
     # -- reads ------------------------------------------------------------
 
     def data_version(self) -> int:

@@ -261,3 +261,94 @@ def test_charts_without_ranges_draw_no_error_bars_or_bands(june, profile):
     for svg in map(ElementTree.fromstring, svgs.values()):
         assert error_bars(svg) == []
         assert not [e for e in svg.iter("path") if e.get("opacity") == "0.2"]
+
+
+# -- a re-import that changes a range ---------------------------------------------------------
+
+
+def changed_release(tmp_path: Path, change) -> tuple[Path, pd.Series]:
+    """The sample with one ranged event of one category changed by ``change(row)``; and the new row."""
+    frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, compression=None)
+    numbers = sample_frame()
+    index = numbers.index[numbers["ranged"] & numbers["one_category"] & (numbers["low"] > 0)][0]
+    for column, value in change(numbers.loc[index]).items():
+        frame.loc[index, column] = str(value)
+    path = tmp_path / "release.csv"
+    frame.to_csv(path, index=False)
+    return path, frame.loc[index]
+
+
+def imported(db: Path | str) -> Path | str:
+    """The sample imported into ``db`` (the ``db_path`` fixture: a SQLite file, or PostgreSQL in its run)."""
+    run("--db", db, "--profile", "ucdp", "import", "--format", "ucdp", SAMPLE)
+    return db
+
+
+def reimport(db: Path | str, path: Path) -> str:
+    result = CliRunner().invoke(main, ["--db", str(db), "--profile", "ucdp", "import", "--format", "ucdp", str(path)])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def whole_rows(store, incident_id: str) -> dict:
+    return {c.category: c for c in store.incident(incident_id).casualties if not c.subgroup}
+
+
+def test_a_release_that_changes_only_the_range_updates_the_stored_range(tmp_path, db_path):
+    db = imported(db_path)
+    path, row = changed_release(tmp_path, lambda r: {"low": r["low"] - 1, "high": r["high"] + 5})
+    incident_id, month = f"ged-{row['id']}", row["date_start"][:7]
+    scope = month_scope(int(month[:4]), int(month[5:]))
+    store = open_store(db, create=False)
+    before, version = whole_rows(store, incident_id), store.data_version()
+    month_before = summarize(store, load_profile("ucdp"), scope)
+    store.close()
+    assert "0 incidents added, 1 revised, 264 already stored" in reimport(db, path)
+    store = open_store(db, create=False)
+    after = whole_rows(store, incident_id)
+    (category,) = [k for k, c in after.items() if c.killed]
+    assert (after[category].killed_low, after[category].killed_high) == (int(row["low"]), int(row["high"]))
+    assert after[category].killed == before[category].killed == int(row["best"])
+    assert store.revisions_of(incident_id) == []  # killed and injured did not change
+    history = store.incident(incident_id).extra["range_revisions"]
+    assert [(h["category"], h["low_old"], h["high_old"], h["low_new"], h["high_new"]) for h in history] == [
+        (category, before[category].killed_low, before[category].killed_high, int(row["low"]), int(row["high"]))]
+    assert history[0]["reason"] == load_profile("ucdp").mappings["ucdp"].revision_reason
+    assert store.data_version() > version
+    was, now = month_before.group(category), summarize(store, load_profile("ucdp"), scope).group(category)
+    store.close()
+    assert (now.killed, now.killed_low, now.killed_high) == (was.killed, was.killed_low - 1, was.killed_high + 5)
+    assert "0 incidents added, 0 revised, 265 already stored" in reimport(db, path)
+
+
+def test_a_release_that_changes_deaths_and_range_revises_both_in_one_import(tmp_path, db_path):
+    db = imported(db_path)
+    path, row = changed_release(tmp_path, lambda r: {
+        **{c: r[c] + 2 for c in DEATHS if r[c]}, "best": r["best"] + 2, "low": r["low"] + 2, "high": r["high"] + 4})
+    incident_id = f"ged-{row['id']}"
+    assert "0 incidents added, 1 revised, 264 already stored" in reimport(db, path)
+    store = open_store(db, create=False)
+    after = whole_rows(store, incident_id)
+    (revision,) = store.revisions_of(incident_id)
+    category = revision.category
+    assert (revision.killed_new - revision.killed_old, after[category].killed) == (2, int(row["best"]))
+    assert (after[category].killed_low, after[category].killed_high) == (int(row["low"]), int(row["high"]))
+    (change,) = store.incident(incident_id).extra["range_revisions"]
+    assert change["recorded_at"] == revision.recorded_at
+    store.close()
+
+
+def test_a_stale_range_is_refused_and_changes_nothing(db_path):
+    from reportgen.store import StaleRevision
+
+    db = imported(db_path)
+    store = open_store(db, create=False)
+    incident = next(iter(store.incidents(["ged-186940"]).values()))
+    (row,) = [c for c in incident.casualties if c.killed]
+    version = store.data_version()
+    with pytest.raises(StaleRevision):
+        store.revise_bounds(incident.id, {(row.category, ""): ((row.killed_low + 1, row.killed_high), (1, 2))},
+                            "test", "2030-01-01T00:00:00")
+    assert store.incident(incident.id) == incident and "range_revisions" not in store.incident(incident.id).extra
+    assert store.data_version() == version
+    store.close()

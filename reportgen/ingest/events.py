@@ -262,12 +262,15 @@ def store_events(
     """Add the new incidents and revise the stored ones whose tolls changed."""
     path = Path(path)
     reason = profile.mappings[dataset.name].revision_reason
-    fresh, revisions, unchanged = plan_updates(store, path, incidents, outcome, dataset, reason)
-    if fresh:
-        store.add_incidents(fresh)
-    if revisions:
-        store.add_revisions(revisions)
-    revised = len({r.incident_id for r in revisions})
+    fresh, revisions, unchanged, bounds = plan_updates(store, path, incidents, outcome, dataset, reason)
+    with store.transaction():
+        if fresh:
+            store.add_incidents(fresh)
+        if revisions:
+            store.add_revisions(revisions)
+        for incident_id, (changes, recorded) in bounds.items():
+            store.revise_bounds(incident_id, changes, reason, recorded)
+    revised = len({r.incident_id for r in revisions} | set(bounds))
     return EventImport(str(path), len(fresh), unchanged, revised, outcome.rejected, outcome.warnings)
 
 
@@ -291,43 +294,66 @@ def import_event_files(
         yield store_events(store, profile, path, dataset, incidents, outcome)
 
 
+Bounds = dict[tuple[str, str], tuple[tuple, tuple]]  # (category, subgroup) -> (old, new) (low, high)
+
+
 def plan_updates(
     store: Store, path: Path, incidents: list[Incident], outcome: Outcome, dataset: Dataset, reason: str
-) -> tuple[list[Incident], list[Revision], int]:
-    """(new incidents, revisions of stored ones, how many stored ones are unchanged)."""
+) -> tuple[list[Incident], list[Revision], int, dict[str, tuple[Bounds, str]]]:
+    """(new incidents, revisions of stored ones, how many stored ones are unchanged, and the
+    stored ones whose ranges changed: their changed bounds and the time they are recorded at)."""
     known = store.existing_ids(i.id for i in incidents)
-    fresh, revisions, unchanged = [], [], 0
+    fresh, revisions, unchanged, bounds = [], [], 0, {}
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     for incident in incidents:
         if incident.id not in known:
             fresh.append(incident)
             continue
         recorded = incident.recorded_at if dataset.time_column else now
+        stored = store.incident(incident.id)
+        changed_bounds = bound_changes(stored, incident)
         try:
-            changed = toll_revisions(store, path, incident, recorded, reason, dataset.time_column or dataset.id_column)
+            changed = toll_revisions(store, path, incident, recorded, reason, dataset.time_column or dataset.id_column,
+                                     stored, bool(changed_bounds))
         except InputError as exc:
             outcome.reject(exc, outcome.rows.get(incident.line, {}))
             continue
         revisions += changed
-        unchanged += not changed
-    return fresh, revisions, unchanged
+        if changed_bounds:
+            bounds[incident.id] = (changed_bounds, recorded)
+        unchanged += not changed and not changed_bounds
+    return fresh, revisions, unchanged, bounds
 
 
 def _figures(incident: Incident) -> dict[tuple[str, str], tuple[int, int]]:
     return {(c.category, c.subgroup): (c.killed, c.injured) for c in incident.casualties if c.killed or c.injured}
 
 
-def toll_revisions(store: Store, path: Path, incident: Incident, recorded: str, reason: str, time_field: str) -> list[Revision]:
+def _bounds(incident: Incident) -> dict[tuple[str, str], tuple[int | None, int | None]]:
+    return {(c.category, c.subgroup): (c.killed_low, c.killed_high) for c in incident.casualties
+            if c.killed_low is not None or c.killed_high is not None}
+
+
+def bound_changes(stored: Incident, incident: Incident) -> Bounds:
+    """The (old, new) low and high bounds of each count whose range ``incident`` changes (UCDP's low and high)."""
+    old, new = _bounds(stored), _bounds(incident)
+    return {key: (old.get(key, (None, None)), new.get(key, (None, None)))
+            for key in sorted(old.keys() | new.keys()) if old.get(key) != new.get(key)}
+
+
+def toll_revisions(store: Store, path: Path, incident: Incident, recorded: str, reason: str, time_field: str,
+                   stored: Incident | None = None, bounds_changed: bool = False) -> list[Revision]:
     """The revisions that take the stored incident to the figures of ``incident``.
 
     A fall in a toll is marked as a correction. A row dated no later than the
-    stored figures belongs to an older release and is refused.
+    stored figures (or ranges, with ``bounds_changed``) belongs to an older release and is refused.
     """
-    stored = store.incident(incident.id)
+    stored = stored or store.incident(incident.id)
     old, new = _figures(stored), _figures(incident)
-    if old == new:
+    if old == new and not bounds_changed:
         return []
     latest = max((r.recorded_at for r in store.revisions_of(incident.id)), default=stored.recorded_at)
+    latest = max([latest, *(r["recorded_at"] for r in stored.extra.get("range_revisions", []))])
     if recorded <= latest:
         raise Where(str(path), incident.line).error(
             time_field,
