@@ -8,24 +8,17 @@ from datetime import date
 import pytest
 
 from reportgen.aggregate import summarize
-from reportgen.demo import load_sample
 from reportgen.periods import month_scope, parse_period, year_scope, ytd_scope
-from reportgen.profile import load_profile
 from reportgen.records import Casualty, Incident
 from reportgen.store import open_store
 from reportgen.summary import Summary
 
 
 @pytest.fixture(scope="module")
-def profile():
-    return load_profile()
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory, profile):
-    store = open_store(tmp_path_factory.mktemp("aggregate") / "sample.db")
-    load_sample(store, profile)
-    return store
+def sample(sample_db):
+    store = open_store(sample_db, create=False)
+    yield store
+    store.close()
 
 
 def test_year_summary_reproduces_the_seed_figures(sample, profile):
@@ -76,8 +69,7 @@ def test_empty_period_gives_zeros(sample, profile):
     assert (s.total_killed, s.operations, s.regions) == (0, 0, [])
 
 
-def test_zero_categories_and_subgroups_are_left_out(tmp_path, profile):
-    store = open_store(tmp_path / "small.db")
+def test_zero_categories_and_subgroups_are_left_out(store, profile):
     store.add_incidents([
         Incident(
             id="x1", date="2023-03-02", region="hama", province="Hama", district="", location="Ithriya",

@@ -12,15 +12,24 @@ from click.testing import CliRunner
 from reportgen.cli import main
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("cli") / "demo.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(path), "--output", str(path.parent / "output")])
+@pytest.fixture
+def demo_db(sample_db):
+    """The sample data as `reportgen demo` loads it (a SQLite file or, in the PostgreSQL run, a URL)."""
+    return sample_db
+
+
+@pytest.mark.slow
+def test_demo_prints_the_tally_and_builds_the_year(tmp_path):
+    path = tmp_path / "demo.db"
+    result = CliRunner().invoke(main, ["demo", "--db", str(path), "--output", str(tmp_path / "output")])
     assert result.exit_code == 0, result.output
-    return path
+    assert result.stdout.startswith("According to SOHR statistics")
+    assert "since early 2023 has increased to 562;" in result.stdout
+    assert (tmp_path / "output" / "2023" / "06" / "bulletin.pdf").is_file()
+    assert (tmp_path / "output" / "2023" / "year" / "bulletin.pdf").is_file()
 
 
-def test_demo_prints_the_tally(demo_db):
+def test_tally_prints_the_source_format(demo_db):
     result = CliRunner().invoke(main, ["--db", str(demo_db), "tally", "--year", "2023"])
     assert result.exit_code == 0
     assert result.output.startswith("According to SOHR statistics")

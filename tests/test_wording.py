@@ -6,23 +6,15 @@ import pytest
 from seed_text import SEED, SEED_TALLY_DIFFERENCES
 
 from reportgen.aggregate import summarize
-from reportgen.demo import load_sample
 from reportgen.periods import month_scope, year_scope
-from reportgen.profile import load_profile
 from reportgen.store import open_store
 from reportgen.summary import CategoryCount
 from reportgen.wording import Wording, count_word, counted, environment, join_list, noun, tally_text
 
 
 @pytest.fixture(scope="module")
-def profile():
-    return load_profile("syrian-desert")
-
-
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory, profile):
-    store = open_store(tmp_path_factory.mktemp("wording") / "sample.db")
-    load_sample(store, profile)
+def sample(sample_db):
+    store = open_store(sample_db, create=False)
     yield store
     store.close()
 
