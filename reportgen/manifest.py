@@ -1,0 +1,243 @@
+"""The build manifest: what each built bulletin was made from, so that a later build redoes only what changed.
+
+``OUTPUT/reportgen-manifest.json`` records, per bulletin folder (``2023/06``,
+``2023/year``), the fingerprints of everything the bulletin depends on:
+
+- ``data``: its Summaries (the period's, the year to date, the period before),
+  without the database's data version, which every write raises;
+- ``sources``: the database rows those Summaries were computed from (the casualty
+  rows of the months they cover and the revisions recorded in the period), so
+  that a build can tell which bulletins may have changed without aggregating
+  every one of them;
+- ``templates``: the content of every template the bulletin's templates reach
+  (``extends``, ``include``, ``import``), user overrides included;
+- ``profile`` (the profile file's content), ``settings`` (the organisation
+  named in the bulletins) and ``version`` (reportgen's own).
+
+It also keeps what the next version of the bulletin needs to say what changed
+(the year-to-date figures, the revisions already reflected, earlier "Revised"
+notes) and a digest of every file written, so a file changed or deleted by hand
+is noticed. Never the database's location or password.
+
+The file is JSON with a ``format`` number. A missing manifest, one that cannot
+be read, or one of another format means a full rebuild, never a failure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+
+from . import __version__
+
+FORMAT = 1
+MANIFEST_NAME = "reportgen-manifest.json"
+
+# Why a bulletin is built again (``build.plan_lines`` words them).
+NEW, DATA, TEMPLATES, PROFILE, SETTINGS, VERSION = "new", "data", "templates", "profile", "settings", "version"
+MISSING, CHANGED, FORCED = "missing", "changed", "forced"
+SOURCES = "sources"  # the rows changed: the Summaries must be compared to know whether the data did
+INPUTS = (TEMPLATES, PROFILE, SETTINGS, VERSION)
+
+# Files a template may name by URL (pictures, fonts): part of the templates' fingerprint.
+ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".woff", ".woff2", ".ttf", ".otf"}
+
+
+def digest(value: Any) -> str:
+    """SHA-256 of a JSON-serialisable value (keys sorted)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+# -- one bulletin's record ------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    """What one built bulletin was made from, and what was written."""
+
+    sources: str
+    data: str
+    inputs: dict[str, str]  # TEMPLATES, PROFILE, SETTINGS, VERSION -> fingerprint
+    files: dict[str, str]  # file name -> SHA-256 of the bytes written
+    stats: dict[str, list[int]]  # file name -> [size, mtime_ns] when recorded (a hash is only taken if they differ)
+    generated: str  # the generation date printed in the bulletin
+    running: list = field(default_factory=list)  # a month's year-to-date figures (``versions.figures``)
+    revisions: list[str] = field(default_factory=list)  # digests of the revisions reflected in its figures
+    notes: list[dict] = field(default_factory=list)  # its "Revised" notes (``versions.Note.to_dict``)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Entry:
+        names = {f.name for f in fields(cls)}
+        entry = cls(**{k: v for k, v in d.items() if k in names})
+        if not (isinstance(entry.sources, str) and isinstance(entry.data, str) and isinstance(entry.inputs, dict)
+                and isinstance(entry.files, dict) and isinstance(entry.stats, dict)):
+            raise TypeError("malformed entry")
+        return entry
+
+    def input_reasons(self, inputs: dict[str, str]) -> list[str]:
+        """The inputs besides the data that differ from the recorded ones."""
+        return [name for name in INPUTS if self.inputs.get(name) != inputs.get(name)]
+
+    def file_reasons(self, folder: Path) -> tuple[list[str], list[str]]:
+        """(missing, changed): recorded files no longer there, and files whose content differs."""
+        missing, changed = [], []
+        for name, recorded in self.files.items():
+            try:
+                st = os.stat(folder / name)
+            except OSError:
+                missing.append(name)
+                continue
+            if [st.st_size, st.st_mtime_ns] != self.stats.get(name) and _safe_digest(folder / name) != recorded:
+                changed.append(name)
+        return missing, changed
+
+
+def _safe_digest(path: Path) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return ""
+
+
+def written_files(folder: Path, names: Iterable[str]) -> tuple[dict[str, str], dict[str, list[int]]]:
+    """Digests and (size, mtime) of the files just written, for an ``Entry``."""
+    hashes, stats = {}, {}
+    for name in names:
+        st = os.stat(folder / name)
+        hashes[name] = file_digest(folder / name)
+        stats[name] = [st.st_size, st.st_mtime_ns]
+    return hashes, stats
+
+
+# -- the whole manifest ----------------------------------------------------------------
+
+
+@dataclass
+class Manifest:
+    entries: dict[str, Entry] = field(default_factory=dict)  # by folder, "2023/06"
+    problem: str = ""  # why the file on disk was not used ("" when read, or when there was none)
+
+    def entry(self, folder: Iterable[str]) -> Entry | None:
+        return self.entries.get("/".join(folder))
+
+    def record(self, folder: Iterable[str], entry: Entry) -> None:
+        self.entries["/".join(folder)] = entry
+
+    def to_json(self) -> str:
+        body = {"format": FORMAT, "reportgen": __version__,
+                "bulletins": {k: self.entries[k].to_dict() for k in sorted(self.entries)}}
+        return json.dumps(body, indent=1, ensure_ascii=False) + "\n"
+
+
+def manifest_path(root: str | Path) -> Path:
+    return Path(root) / MANIFEST_NAME
+
+
+def load_manifest(root: str | Path) -> Manifest:
+    """The manifest under ``root``: empty when there is none, or when it cannot be used (``problem`` says why)."""
+    path = manifest_path(root)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Manifest()
+    except (OSError, UnicodeDecodeError) as exc:
+        return Manifest(problem=f"{path}: unreadable ({type(exc).__name__})")
+    try:
+        body = json.loads(text)
+    except (ValueError, RecursionError):
+        return Manifest(problem=f"{path}: not valid JSON")
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        found = body.get("format") if isinstance(body, dict) else None
+        return Manifest(problem=f"{path}: format {found!r}, this reportgen writes format {FORMAT}")
+    entries = {}
+    for key, value in (body.get("bulletins") or {}).items():
+        try:
+            entries[key] = Entry.from_dict(value)
+        except (TypeError, AttributeError):
+            continue  # that bulletin is rebuilt
+    return Manifest(entries)
+
+
+# -- fingerprints of the inputs ----------------------------------------------------------
+
+
+def template_names(env: jinja2.Environment, entry_points: Iterable[str]) -> dict[str, str] | None:
+    """Every template reachable from ``entry_points`` through the loader, name -> source digest;
+    None when one names another by an expression (the reach cannot be known without rendering)."""
+    found: dict[str, str] = {}
+    todo = list(entry_points)
+    while todo:
+        name = todo.pop()
+        if name in found:
+            continue
+        try:
+            source, _, _ = env.loader.get_source(env, name)
+        except jinja2.TemplateNotFound:
+            found[name] = ""  # named but absent (``ignore missing``, or an error the render will report)
+            continue
+        found[name] = hashlib.sha256(source.encode("utf-8")).hexdigest()
+        for ref in _references(env, source):
+            if ref is None:
+                return None
+            todo.append(ref)
+    return found
+
+
+def _references(env: jinja2.Environment, source: str) -> list[str | None]:
+    try:
+        return list(meta.find_referenced_templates(env.parse(source)))
+    except jinja2.TemplateSyntaxError:
+        return []  # the render reports it; the source's digest already marks the change
+
+
+def tree_digest(dirs: Iterable[Path], suffixes: set[str] | None = None) -> str:
+    """A digest of every file's name and content under ``dirs`` (only ``suffixes``, if given)."""
+    h = hashlib.sha256()
+    for root in dirs:
+        if not root.is_dir():
+            continue
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            if suffixes is not None and path.suffix.lower() not in suffixes:
+                continue
+            h.update(str(path.relative_to(root)).encode("utf-8", "surrogateescape") + b"\0")
+            h.update(file_digest(path).encode("ascii"))
+    return h.hexdigest()
+
+
+def templates_digest(env: jinja2.Environment, entry_points: Iterable[str], dirs: list[Path]) -> str:
+    """The fingerprint of the templates one kind of bulletin uses: the content of each template it
+    reaches, and of the pictures and fonts in the template directories."""
+    names = template_names(env, entry_points)
+    reached = names if names is not None else {"*": tree_digest(dirs)}
+    return digest({"templates": reached, "assets": tree_digest(dirs, ASSET_SUFFIXES)})
+
+
+def profile_digest(path: str) -> str:
+    try:
+        return file_digest(path)
+    except OSError:
+        return ""
+
+
+def inputs_fingerprint(templates: str, profile_path: str, organisation: str) -> dict[str, str]:
+    return {TEMPLATES: templates, PROFILE: profile_digest(profile_path),
+            SETTINGS: digest({"organisation": organisation}), VERSION: __version__}
