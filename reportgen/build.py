@@ -6,20 +6,29 @@ Three steps, each usable alone (the preview server and the benchmark call them):
   months, or everything), each a ``Job`` with its kind, scope and folder;
 - ``gather``: the Summaries one job shows (``render.render_bulletin`` then
   turns them into bytes without touching the database or the disk);
-- ``write_outputs``: each file written to a temporary file in its folder and
-  renamed into place, never through a symlink that leads outside ``output/``.
+- ``write_atomic``: each file written to a temporary file in its folder and
+  renamed into place, never through a symlink that leads outside ``output/``;
+  the manifest saved the same way and made durable (``save_manifest``), one
+  build at a time per output folder (``output_lock``).
+
+``build_bulletins`` runs a whole build; ``incremental`` decides which bulletins
+it builds again and why.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from .errors import ReportgenError
+from .manifest import MANIFEST_NAME, Manifest
 from .periods import Scope, month_scope, parse_period, year_scope, ytd_scope
 from .profile import Profile
 from .store import Store
@@ -118,14 +127,21 @@ def gather(store: Store, profile: Profile, job: Job, first_month: tuple[int, int
     scope = job.scope
     first = first_month or (data_months(store) or [(scope.year, 1)])[0]
     summary = summarize(store, profile, scope, detail=True)
-    if job.kind == "month":
-        running = running_summary(store, profile, replace(ytd_scope(scope.end), as_of=scope.as_of))
-        before = _previous_month(scope)
-    else:
-        running = summary
-        before = year_scope(scope.year - 1, scope.as_of)
-    previous = summarize(store, profile, before) if before.end >= date(first[0], first[1], 1) else None
-    return Bulletin(job.kind, summary, running, previous)
+    running = running_summary(store, profile, running_scope(job)) if job.kind == "month" else summary
+    before = previous_scope(job, first)
+    return Bulletin(job.kind, summary, running, summarize(store, profile, before) if before else None)
+
+
+def running_scope(job: Job) -> Scope:
+    """A month's year to date: 1 January to the month's end, at the month's as-of day."""
+    return replace(ytd_scope(job.scope.end), as_of=job.scope.as_of)
+
+
+def previous_scope(job: Job, first_month: tuple[int, int]) -> Scope | None:
+    """The period a bulletin compares with (the month or year before); None when the data starts after it."""
+    scope = job.scope
+    before = _previous_month(scope) if job.kind == "month" else year_scope(scope.year - 1, scope.as_of)
+    return before if before.end >= date(first_month[0], first_month[1], 1) else None
 
 
 def running_summary(store: Store, profile: Profile, scope: Scope):
@@ -210,40 +226,59 @@ def check_output(root: str | Path, job: Job, names: Iterable[str]) -> None:
         _check_inside(folder / name, os.path.realpath(root), Path(root))
 
 
-# -- the whole build -----------------------------------------------------------------
+def check_root_file(root: str | Path, name: str) -> None:
+    """Refuse a file directly under ``root`` (the manifest) that is a symlink leading outside ``root``."""
+    _check_inside(Path(root, name), os.path.realpath(root), Path(root))
 
 
-@dataclass(frozen=True)
-class Built:
-    job: Job
-    paths: list[Path]
+def save_manifest(root: str | Path, manifest: Manifest) -> None:
+    """Write the manifest through a temporary file, then make the rename itself durable."""
+    write_atomic(Path(root), MANIFEST_NAME, manifest.to_json().encode("utf-8"), root)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def output_lock(root: str | Path) -> Iterator[None]:
+    """Hold the output folder for one build at a time (an advisory lock on the folder itself)."""
+    Path(root).mkdir(parents=True, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise ReportgenError(f"{root}: another build is writing there; run this one when it has finished") from None
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
+def remove_leftovers(folder: Path, names: Iterable[str]) -> None:
+    """Temporary files of ``names`` that a stopped build left in ``folder`` (``.NAME.XXXXXXXX.tmp``)."""
+    pattern = re.compile("|".join(rf"\.{re.escape(n)}\.[A-Za-z0-9_]+\.tmp" for n in names))
+    try:
+        found = os.listdir(folder)
+    except OSError:
+        return
+    for name in found:
+        path = folder / name
+        if pattern.fullmatch(name) and not path.is_dir():
+            path.unlink(missing_ok=True)
+
+
+# -- the whole build (``incremental``: what changed since the last build, then building it) -----
 
 
 def build_bulletins(store: Store, profile: Profile, jobs: list[Job], output: str | Path, settings,
-                    on_built: Callable[[Built], None] | None = None, executor=None) -> list[Built]:
-    """Gather, render and write each job (``settings``: a ``render.RenderSettings``).
+                    on_built: Callable | None = None, executor=None, force: bool = False) -> list:
+    """Build those of ``jobs`` that changed since the manifest's record (all with ``force``);
+    return the ``incremental.Built`` of each bulletin built."""
+    from .incremental import plan_build, run_build
 
-    Without ``executor`` each is rendered here in turn; with one (``executors.ProcessPool`` or
-    ``DaskCluster``) they are rendered elsewhere at once, and each is written here as it comes back.
-    """
-    from .render import OUTPUT_NAMES
+    plan = plan_build(store, profile, jobs, output, settings, force)
+    return run_build(store, profile, plan, output, settings, on_built, executor)
 
-    first = (data_months(store) or [None])[0]
-    for job in jobs:
-        check_output(output, job, OUTPUT_NAMES)
-    rendered = executor.render(jobs, settings, first) if executor else _rendered_here(store, profile, jobs, settings, first)
-    built = []
-    for job, files in rendered:
-        result = Built(job, write_outputs(output, job, files))
-        built.append(result)
-        if on_built:
-            on_built(result)
-    return built
-
-
-def _rendered_here(store: Store, profile: Profile, jobs: list[Job], settings, first) -> Iterator[tuple[Job, dict[str, bytes]]]:
-    from .render import render_bulletin
-
-    env = settings.environment()  # one per build: templates read afresh by the next build
-    for job in jobs:
-        yield job, render_bulletin(gather(store, profile, job, first), settings, env).files()

@@ -203,6 +203,7 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
     from .aggregate import summarize
     from .build import plan_jobs
     from .demo import SAMPLE_YEAR, load_sample
+    from .incremental import plan_build
     from .periods import year_scope
     from .profile import load_profile
     from .store import open_store
@@ -216,7 +217,8 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
     store = open_store(path)
     incidents, revisions = load_sample(store, profile)
     click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {path}", err=True)
-    built = _build_with_progress(ctx, store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output)
+    plan = plan_build(store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output, _render_settings(ctx, profile))
+    built = _build_with_progress(ctx, store, profile, plan, output)
     click.echo(f"Built {len(built)} bulletins of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
     summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
     click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
@@ -231,13 +233,20 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
 @click.option("--jobs", "-j", "processes", metavar="N", help="Render N bulletins at once, in N processes (default: 1).")
 @click.option("--executor", metavar="dask://HOST:PORT",
               help="Render on a Dask cluster (the dask extra): dask:// on this machine, tls:// elsewhere.")
+@click.option("--force", is_flag=True, help="Build every selected bulletin again, changed or not.")
+@click.option("--dry-run", "dry_run", is_flag=True, help="Only list which bulletins would be built and why; write nothing.")
 @pass_ctx
 @one_line_errors
 def build(ctx: Context, period: str | None, year: str | None, all_: bool, output: str | None, as_of: str | None,
-          processes: str | None, executor: str | None) -> None:
-    """Build bulletins (HTML, PDF, text, summary JSON) into OUTPUT/YYYY/MM/ and OUTPUT/YYYY/year/."""
+          processes: str | None, executor: str | None, force: bool, dry_run: bool) -> None:
+    """Build bulletins (HTML, PDF, text, summary JSON) into OUTPUT/YYYY/MM/ and OUTPUT/YYYY/year/.
+
+    Only the bulletins whose data, templates, profile or settings changed since the last build
+    (recorded in OUTPUT/reportgen-manifest.json) are built again; each is listed with the reason.
+    """
     from .build import plan_jobs
     from .executors import executor_for
+    from .incremental import plan_build, plan_lines, strays_among
     from .periods import parse_date
 
     if all_ and (period or year):
@@ -246,36 +255,49 @@ def build(ctx: Context, period: str | None, year: str | None, all_: bool, output
     elsewhere = executor_for(processes, executor, ctx.config.db)
     store = ctx.store(create=False)
     jobs = plan_jobs(store, period=period, year=year, as_of=day)
-    _build_with_progress(ctx, store, ctx.profile(), jobs, output or ctx.config.output, elsewhere)
+    profile, out = ctx.profile(), output or ctx.config.output
+    plan = plan_build(store, profile, jobs, out, _render_settings(ctx, profile), force=force,
+                      strays=None if period else strays_among(jobs, everything=year is None))
+    for line in plan_lines(plan):
+        click.echo(line)
+    if not dry_run:
+        _build_with_progress(ctx, store, profile, plan, out, elsewhere)
 
 
-def _build_with_progress(ctx: Context, store, profile, jobs: list, output: str, executor=None) -> list:
-    """Build ``jobs`` into ``output`` (here, or with an ``executors`` executor), with a progress bar
-    on stderr when there is more than one."""
-    from .build import build_bulletins
+def _render_settings(ctx: Context, profile):
     from .render import RenderSettings
 
-    settings = RenderSettings(profile, templates=ctx.config.templates, organisation=ctx.config.organisation)
+    return RenderSettings(profile, templates=ctx.config.templates, organisation=ctx.config.organisation)
+
+
+def _build_with_progress(ctx: Context, store, profile, plan, output: str, executor=None) -> list:
+    """Build what ``plan`` (a ``build.BuildPlan``) builds into ``output`` (here, or with an ``executors``
+    executor), with a progress bar on stderr when there is more than one."""
+    from .incremental import run_build
+
+    settings = _render_settings(ctx, profile)
 
     def report(done) -> None:
         click.echo(str(Path(output, *done.job.folder)) + "/", err=True)
 
+    if len(plan.todo) < 2:
+        return run_build(store, profile, plan, output, settings, report, executor)
     from rich.console import Console
 
     console = Console(stderr=True)
-    if len(jobs) < 2 or not console.is_terminal:  # a bar on a pipe or file would leave an empty line
-        return build_bulletins(store, profile, jobs, output, settings, report, executor)
+    if not console.is_terminal:  # a bar on a pipe or file would leave an empty line
+        return run_build(store, profile, plan, output, settings, report, executor)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("Building bulletins", total=len(jobs))
+        task = progress.add_task("Building bulletins", total=len(plan.todo))
 
         def advance(done) -> None:
             progress.console.print(str(Path(output, *done.job.folder)) + "/", markup=False, highlight=False)
             progress.advance(task)
 
-        return build_bulletins(store, profile, jobs, output, settings, advance, executor)
+        return run_build(store, profile, plan, output, settings, advance, executor)
 
 
 @main.command("revise")

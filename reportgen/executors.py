@@ -44,6 +44,7 @@ class RenderTask:
     db: str = field(repr=False)  # file path or URL; may hold a password
     first_month: tuple[int, int] | None  # the first month with data (as the serial build sees it)
     build: str  # this build's id: a worker keeps one store and one template environment per build
+    bulletin: Any = None  # the render.Bulletin, when the build process gathered it already
 
     def __repr__(self) -> str:
         return f"RenderTask({self.job.key}, {self.job.kind}, db={shown_location(self.db)!r})"
@@ -77,7 +78,7 @@ def _render(task: RenderTask) -> Files:
     from .render import render_bulletin
 
     store, env = _worker_state(task)
-    bulletin = gather(store, task.settings.profile, task.job, task.first_month)
+    bulletin = task.bulletin or gather(store, task.settings.profile, task.job, task.first_month)
     return render_bulletin(bulletin, task.settings, env).files()
 
 
@@ -101,14 +102,16 @@ def _plain(message: str, exit_code: int) -> ReportgenError:
 # -- the tasks of a build ------------------------------------------------------------
 
 
-def render_tasks(jobs: list[Job], settings, db: str, first_month: tuple[int, int] | None) -> list[RenderTask]:
-    """One task per job, the year bulletins first; paths made absolute (a worker may start elsewhere)."""
+def render_tasks(jobs: list[Job], settings, db: str, first_month: tuple[int, int] | None,
+                 bulletins: dict[Job, Any] | None = None) -> list[RenderTask]:
+    """One task per job (with its gathered Bulletin, if in ``bulletins``), the year bulletins first;
+    paths made absolute (a worker may start elsewhere)."""
     if settings.templates:
         settings = replace(settings, templates=str(Path(settings.templates).resolve()))
     location = str(db) if is_server_url(db) else str(Path(db).resolve())
     build = uuid.uuid4().hex
     ordered = sorted(jobs, key=lambda job: job.kind != "year")
-    return [RenderTask(job, settings, location, first_month, build) for job in ordered]
+    return [RenderTask(job, settings, location, first_month, build, (bulletins or {}).get(job)) for job in ordered]
 
 
 # -- where they run -----------------------------------------------------------------
@@ -121,12 +124,12 @@ class ProcessPool:
     workers: int
     db: str
 
-    def render(self, jobs: list[Job], settings, first_month) -> Iterator[tuple[Job, Files]]:
+    def render(self, jobs: list[Job], settings, first_month, bulletins=None) -> Iterator[tuple[Job, Files]]:
         """Each job with its files, in the order they are done."""
         from concurrent.futures import ProcessPoolExecutor, as_completed
         from multiprocessing import get_context
 
-        tasks = render_tasks(jobs, settings, self.db, first_month)
+        tasks = render_tasks(jobs, settings, self.db, first_month, bulletins)
         workers = min(self.workers, len(tasks)) or 1
         with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_ignore_interrupts) as pool:
             futures = {pool.submit(render_task, task): task for task in tasks}
@@ -151,10 +154,10 @@ class DaskCluster:
     address: str
     db: str
 
-    def render(self, jobs: list[Job], settings, first_month) -> Iterator[tuple[Job, Files]]:
+    def render(self, jobs: list[Job], settings, first_month, bulletins=None) -> Iterator[tuple[Job, Files]]:
         """Each job with its files, in the order they are done."""
         distributed = _distributed(self.address)
-        tasks = render_tasks(jobs, settings, self.db, first_month)
+        tasks = render_tasks(jobs, settings, self.db, first_month, bulletins)
         with _client(distributed, self.address) as client:
             futures = {
                 client.submit(render_task, task, key=f"reportgen-{task.job.key}-{task.job.kind}-{task.build}",

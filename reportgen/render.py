@@ -51,12 +51,15 @@ class Bulletin:
     ``summary`` is the period's (with detail), ``running`` the year from
     1 January to the period's end (the summary itself for a year bulletin),
     ``previous`` the period before (None when the data starts later).
+    ``revised``: the "Revised" notes of a bulletin built again with other
+    figures (``versions.Note``, newest first), which the build adds.
     """
 
     kind: str  # "month" or "year"
     summary: Summary
     running: Summary
     previous: Summary | None = None
+    revised: tuple = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +133,7 @@ class BulletinPage:
     charts: dict[str, Markup]
     incident_limit: int = INCIDENT_LIMIT
     ranged: frozenset[str] = frozenset()  # the charts that draw ranges (error bars, bands)
+    revised: tuple = ()  # the bulletin's "Revised" notes (``versions.Note``), newest first
 
     @property
     def scope(self):
@@ -283,6 +287,7 @@ def page(bulletin: Bulletin, settings: RenderSettings, charts: dict[str, str], t
         # vl-convert's SVG (labels escaped by it, links refused by charts.inline_svg) is the only markup from outside a template
         charts={name: Markup(svg) for name, svg in charts.items()},  # noqa: S704
         ranged=ranged_charts(bulletin.summary, bulletin.running, profile),
+        revised=bulletin.revised,
     )
 
 

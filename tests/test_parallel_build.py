@@ -3,6 +3,7 @@ a build in one process, refusals in one line, and a database password nowhere.""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -13,6 +14,7 @@ from pg_cluster import EDITOR_PASSWORD
 
 from reportgen.cli import main
 from reportgen.demo import load_sample
+from reportgen.manifest import MANIFEST_NAME
 from reportgen.profile import load_profile
 from reportgen.store import open_store
 
@@ -38,7 +40,15 @@ def serial_build(sample_db, tmp_path_factory) -> Path:
 
 
 def files_of(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """The bulletins' files (not the build's manifest, which records when each was written)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != MANIFEST_NAME}
+
+
+def recorded(root: Path) -> dict[str, tuple]:
+    """What the manifest records of each bulletin's inputs."""
+    entries = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))["bulletins"]
+    return {folder: (e["sources"], e["data"], e["inputs"]) for folder, e in entries.items()}
 
 
 def generated_day(files: dict[str, bytes]) -> bytes:
@@ -81,6 +91,7 @@ def test_two_processes_build_what_one_builds(serial_build, sample_db, tmp_path):
     result = run("--db", sample_db, "build", "--year", "2023", "--jobs", "2", "--output", out)
     assert result.exit_code == 0, result.output
     assert_same_outputs(serial_build, out)
+    assert recorded(out) == recorded(serial_build)
     reported = sorted(line for line in result.stderr.splitlines() if line.endswith("/"))
     assert reported == sorted(f"{out}/{folder}/" for folder in SAMPLE_FOLDERS)
 

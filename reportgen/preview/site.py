@@ -204,7 +204,7 @@ class Site:
         with self.store() as store:
 
             def check(job: Job) -> BuiltStatus:
-                return built_status(store, profile, settings, job, self.settings.output, self.charts.get)
+                return built_status(store, profile, settings, job, self.settings.output)
 
             return self.statuses.check(self.jobs(store), self.statuses.inputs(store, settings), self.settings.output, check)
 

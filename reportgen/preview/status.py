@@ -1,105 +1,86 @@
 """Whether the copy of a bulletin in output/ is what a build would write now.
 
-Until the build records a manifest of fingerprints, the answer comes from
-content: summary.json on disk against the current Summary, then bulletin.txt
-and bulletin.html against a fresh render dated as the built copy is (the PDF
-is made from that HTML, so it is not compared). ``built_status`` is the one
-place that decides. The ``StatusBoard`` keeps each answer until anything it
-was computed from changes: the data version, the contents of the template
+The answer comes from the build's manifest (``OUTPUT/reportgen-manifest.json``):
+the built copy is fresh when the fingerprints recorded for it (its Summaries,
+its templates, the profile, the settings, reportgen's version) match the
+current ones and its files are the ones written, exactly what ``reportgen
+build`` checks before building it again. ``built_status`` is the one place
+that decides. The ``StatusBoard`` keeps each answer until anything it was
+computed from changes: the data version, the contents of the template
 directories and the profile, or the built files themselves.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
-
-from ..build import Job, gather
+from ..build import Job, data_months
+from ..incremental import bulletin_sources, plan_step, template_inputs
+from ..manifest import CHANGED, DATA, MISSING, NEW, PROFILE, SETTINGS, load_manifest, manifest_path, tree_digest
 from ..profile import Profile
-from ..render import OUTPUT_NAMES, Bulletin, RenderSettings, render_html, render_text, summary_json, tallies
+from ..render import OUTPUT_NAMES, RenderSettings
 from ..store import Store
 
-FRESH, STALE, MISSING = "fresh", "stale", "missing"
+FRESH, STALE, MISSING_COPY = "fresh", "stale", "missing"
 # Why a built copy is stale; the index template words each reason.
-INCOMPLETE, DATA, WORDING, LAYOUT, UNREADABLE = "incomplete", "data", "wording", "layout", "unreadable"
-
-_CREATED = re.compile(r'<meta name="dcterms\.created" content="([0-9]{4}-[0-9]{2}-[0-9]{2})">')
-
-Charts = Callable[[Bulletin, RenderSettings, jinja2.Environment], dict[str, str]]
+INCOMPLETE, DATA_CHANGED, WORDING, LAYOUT, UNRECORDED = "incomplete", "data", "wording", "layout", "unrecorded"
 
 
 @dataclass(frozen=True)
 class BuiltStatus:
-    state: str  # FRESH, STALE or MISSING
+    state: str  # FRESH, STALE or MISSING_COPY
     reason: str = ""  # for STALE: what differs
 
     def to_dict(self) -> dict[str, str]:
         return {"state": self.state, "reason": self.reason}
 
 
-def built_status(store: Store, profile: Profile, settings: RenderSettings, job: Job, output_root: str | Path,
-                 charts: Charts | None = None) -> BuiltStatus:
-    """Compare the built copy of ``job`` under ``output_root`` with what a build would write now.
-
-    ``charts`` may supply the SVG charts (a cache); they are drawn afresh otherwise.
-    """
+def built_status(store: Store, profile: Profile, settings: RenderSettings, job: Job, output_root: str | Path) -> BuiltStatus:
+    """Compare the built copy of ``job`` under ``output_root`` with what a build would write now."""
     folder = Path(output_root, *job.folder)
     present = [name for name in OUTPUT_NAMES if (folder / name).is_file()]
     if not present:
-        return BuiltStatus(MISSING)
+        return BuiltStatus(MISSING_COPY)
     if len(present) < len(OUTPUT_NAMES):
         return BuiltStatus(STALE, INCOMPLETE)
-    try:
-        built_json, built_text, built_html = (_read(folder / n) for n in ("summary.json", "bulletin.txt", "bulletin.html"))
-    except (OSError, UnicodeDecodeError):
-        return BuiltStatus(STALE, UNREADABLE)
-    bulletin = gather(store, profile, job)
-    if built_json != summary_json(bulletin):
-        return BuiltStatus(STALE, DATA)
-    now = replace(settings, draft=False, generated=_generated(built_html) or settings.generated)
-    env = now.environment()
-    texts = tallies(bulletin, now)
-    if built_text != render_text(bulletin, now, env, texts):
-        return BuiltStatus(STALE, WORDING)
-    svgs = charts(bulletin, now, env) if charts else None
-    if built_html != render_html(bulletin, now, svgs, env, texts):
-        return BuiltStatus(STALE, LAYOUT)
-    return BuiltStatus(FRESH)
+    first = (data_months(store) or [(job.scope.year, 1)])[0]
+    sources = bulletin_sources(store, [job], first)[job]
+    entry = load_manifest(output_root).entry(job.folder)
+    step = plan_step(store, profile, entry, job, sources, _inputs(settings, job.kind), output_root, first)
+    return BuiltStatus(STALE, _reason(step)) if step.reasons else BuiltStatus(FRESH)
 
 
-def _read(path: Path) -> str:
-    return path.read_text(encoding="utf-8")
+def _reason(step) -> str:
+    reasons = set(step.reasons)
+    if NEW in reasons:
+        return UNRECORDED  # built before the manifest, or recorded in a manifest since lost
+    if MISSING in reasons:
+        return INCOMPLETE
+    if DATA in reasons or (CHANGED in reasons and "summary.json" in step.changed):
+        return DATA_CHANGED
+    return WORDING if reasons & {PROFILE, SETTINGS} else LAYOUT
 
 
-def _generated(html: str) -> date | None:
-    """The day a built bulletin.html says it was generated (renders of that day compare equal)."""
-    m = _CREATED.search(html)
-    try:
-        return date.fromisoformat(m.group(1)) if m else None
-    except ValueError:
-        return None
+def _inputs(settings: RenderSettings, kind: str) -> dict[str, str]:
+    """The templates' (and profile's, settings') fingerprints, computed again only when a file changed."""
+    key = (kind, settings.templates, settings.author, tree_digest(settings.template_dirs()), _file_digest(settings.profile.path))
+    with _INPUTS_LOCK:
+        if key not in _INPUTS:
+            if len(_INPUTS) > 16:
+                _INPUTS.clear()
+            _INPUTS[key] = template_inputs(settings, [kind])[kind]
+        return _INPUTS[key]
+
+
+_INPUTS: dict[tuple, dict[str, str]] = {}
+_INPUTS_LOCK = threading.Lock()
 
 
 # -- remembered answers ---------------------------------------------------------
-
-
-def tree_digest(dirs: list[Path]) -> str:
-    """A digest of every file's name and content under ``dirs``."""
-    h = hashlib.sha256()
-    for root in dirs:
-        if not root.is_dir():
-            continue
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            h.update(str(path.relative_to(root)).encode("utf-8", "surrogateescape") + b"\0")
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
 
 
 def _file_digest(path: str) -> str:
@@ -118,6 +99,11 @@ def _built_files(job: Job, output_root: str | Path) -> tuple:
         except OSError:
             continue
         found.append((name, st.st_ino, st.st_mtime_ns, st.st_size))
+    try:
+        st = manifest_path(output_root).stat()
+        found.append(("manifest", st.st_ino, st.st_mtime_ns, st.st_size))
+    except OSError:
+        pass
     return tuple(found)
 
 
