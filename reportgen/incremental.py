@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -131,22 +131,31 @@ def _months(start: date, end: date) -> list[str]:
 
 def data_digest(bulletin) -> str:
     """The fingerprint of a bulletin's Summaries, without the database's data version (raised by any write)."""
+    parts = [bulletin.kind, bulletin.summary, bulletin.running, bulletin.previous]
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=_plain)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    def plain(summary: Summary | None) -> dict | None:
-        return None if summary is None else {**summary.to_dict(), "data_version": ""}
 
-    return digest([bulletin.kind, plain(bulletin.summary), plain(bulletin.running), plain(bulletin.previous)])
+def _plain(value: Any) -> Any:
+    """A Summary's parts for JSON, field by field (``dataclasses.asdict`` would copy them first)."""
+    if isinstance(value, Summary):
+        return {k: v for k, v in vars(value).items() if k != "data_version"}
+    if is_dataclass(value):
+        return vars(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a Summary")
 
 
 def template_inputs(settings, kinds: Iterable[str]) -> dict[str, dict[str, str]]:
     """Per kind of bulletin, the fingerprints of its templates, the profile, the settings and reportgen's version."""
     from .render import CHART_TEXT_TEMPLATE, TEMPLATES, TEXT_TEMPLATE
 
-    env = settings.environment()
+    env, read = settings.environment(), {}
     found = {}
     for kind in kinds:
         entry_points = (TEMPLATES[kind], TEXT_TEMPLATE, CHART_TEXT_TEMPLATE, f"default:{CHART_TEXT_TEMPLATE}", TALLY_TEMPLATE)
-        templates = templates_digest(env, entry_points, settings.template_dirs())
+        templates = templates_digest(env, entry_points, settings.template_dirs(), read)
         found[kind] = inputs_fingerprint(templates, settings.profile.path, settings.author)
     return found
 
@@ -164,6 +173,7 @@ class Step:
     missing: list[str] = field(default_factory=list)  # its files deleted since they were written
     changed: list[str] = field(default_factory=list)  # its files changed since they were written
     bulletin: Any = None  # its Bulletin, when planning gathered it
+    data: str = ""  # and the fingerprint of its Summaries
 
     @property
     def folder(self) -> str:
@@ -218,7 +228,8 @@ def plan_step(store: Store, profile: Profile, entry: Entry | None, job: Job, sou
     step = Step(job, sources, reasons, missing, changed)
     if SOURCES in reasons:  # the rows changed: do the Summaries?
         step.bulletin = gather(store, profile, job, first_month)
-        data = DATA if data_digest(step.bulletin) != entry.data else None
+        step.data = data_digest(step.bulletin)
+        data = DATA if step.data != entry.data else None
         step.reasons = [r for r in (data if r == SOURCES else r for r in reasons) if r]
     if force and not step.reasons:
         step.reasons = [FORCED]
@@ -277,6 +288,7 @@ class Prepared:
 
     step: Step
     bulletin: Any
+    data: str  # the fingerprint of its Summaries
     folder: Path
     replaces: Published | None
 
@@ -335,7 +347,7 @@ def _prepare(store: Store, profile: Profile, plan: BuildPlan, step: Step, output
     entry = plan.manifest.entry(step.job.folder)
     replaces = published(folder, OUTPUT_NAMES, entry.files if entry else None, entry.generated if entry else "")
     notes = revised_notes(entry, replaces, bulletin, step.sources, settings.generated.isoformat())
-    return Prepared(step, replace(bulletin, revised=notes), folder, replaces)
+    return Prepared(step, replace(bulletin, revised=notes), step.data or data_digest(bulletin), folder, replaces)
 
 
 def revised_notes(entry: Entry | None, replaces: Published | None, bulletin, sources: Sources, generated: str) -> tuple[Note, ...]:
@@ -379,7 +391,7 @@ def _write(plan: BuildPlan, task: Prepared, files: dict[str, bytes], output: str
     paths = [write_atomic(folder, name, data, output) for name, data in differ.items()]
     hashes, stats = written_files(folder, files)
     plan.manifest.record(job.folder, Entry(
-        sources=task.step.sources.digest, data=data_digest(task.bulletin), inputs=plan.inputs[job.kind],
+        sources=task.step.sources.digest, data=task.data, inputs=plan.inputs[job.kind],
         files=hashes, stats=stats, generated=settings.generated.isoformat(),
         running=figures(task.bulletin.running) if job.kind == "month" else [],
         revisions=[revision_digest(r) for r in task.step.sources.revisions],

@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ class Entry:
     notes: list[dict] = field(default_factory=list)  # its "Revised" notes (``versions.Note.to_dict``)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return dict(vars(self))  # its fields hold JSON values only: no copy needed
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Entry:
@@ -143,9 +143,11 @@ class Manifest:
         self.entries["/".join(folder)] = entry
 
     def to_json(self) -> str:
-        body = {"format": FORMAT, "reportgen": __version__,
-                "bulletins": {k: self.entries[k].to_dict() for k in sorted(self.entries)}}
-        return json.dumps(body, indent=1, ensure_ascii=False) + "\n"
+        """The manifest as JSON, one bulletin a line (saved after every bulletin built: kept quick to write)."""
+        head = json.dumps({"format": FORMAT, "reportgen": __version__})[:-1]
+        lines = [f"{json.dumps(k)}: {json.dumps(self.entries[k].to_dict(), ensure_ascii=False, separators=(',', ':'))}"
+                 for k in sorted(self.entries)]
+        return head + ', "bulletins": {\n' + ",\n".join(lines) + "\n}}\n"
 
 
 def manifest_path(root: str | Path) -> Path:
@@ -180,26 +182,32 @@ def load_manifest(root: str | Path) -> Manifest:
 # -- fingerprints of the inputs ----------------------------------------------------------
 
 
-def template_names(env: jinja2.Environment, entry_points: Iterable[str]) -> dict[str, str] | None:
+def template_names(env: jinja2.Environment, entry_points: Iterable[str], memo: dict | None = None) -> dict[str, str] | None:
     """Every template reachable from ``entry_points`` through the loader, name -> source digest;
-    None when one names another by an expression (the reach cannot be known without rendering)."""
+    None when one names another by an expression (the reach cannot be known without rendering).
+    ``memo`` keeps each template read (name -> digest and references) for the next call."""
+    memo = {} if memo is None else memo
     found: dict[str, str] = {}
     todo = list(entry_points)
     while todo:
         name = todo.pop()
         if name in found:
             continue
-        try:
-            source, _, _ = env.loader.get_source(env, name)
-        except jinja2.TemplateNotFound:
-            found[name] = ""  # named but absent (``ignore missing``, or an error the render will report)
-            continue
-        found[name] = hashlib.sha256(source.encode("utf-8")).hexdigest()
-        for ref in _references(env, source):
-            if ref is None:
-                return None
-            todo.append(ref)
+        if name not in memo:
+            memo[name] = _read(env, name)
+        found[name], references = memo[name]
+        if None in references:
+            return None
+        todo += references
     return found
+
+
+def _read(env: jinja2.Environment, name: str) -> tuple[str, list[str | None]]:
+    try:
+        source, _, _ = env.loader.get_source(env, name)
+    except jinja2.TemplateNotFound:
+        return "", []  # named but absent (``ignore missing``, or an error the render will report)
+    return hashlib.sha256(source.encode("utf-8")).hexdigest(), _references(env, source)
 
 
 def _references(env: jinja2.Environment, source: str) -> list[str | None]:
@@ -223,10 +231,10 @@ def tree_digest(dirs: Iterable[Path], suffixes: set[str] | None = None) -> str:
     return h.hexdigest()
 
 
-def templates_digest(env: jinja2.Environment, entry_points: Iterable[str], dirs: list[Path]) -> str:
+def templates_digest(env: jinja2.Environment, entry_points: Iterable[str], dirs: list[Path], memo: dict | None = None) -> str:
     """The fingerprint of the templates one kind of bulletin uses: the content of each template it
     reaches, and of the pictures and fonts in the template directories."""
-    names = template_names(env, entry_points)
+    names = template_names(env, entry_points, memo)
     reached = names if names is not None else {"*": tree_digest(dirs)}
     return digest({"templates": reached, "assets": tree_digest(dirs, ASSET_SUFFIXES)})
 
