@@ -390,9 +390,10 @@ def _write(plan: BuildPlan, task: Prepared, files: dict[str, bytes], output: str
         keep(task.replaces, folder, files, output_folder(output, [*job.folder, VERSIONS]))
     paths = [write_atomic(folder, name, data, output) for name, data in differ.items()]
     hashes, stats = written_files(folder, files)
+    earlier = plan.manifest.entry(job.folder)
     plan.manifest.record(job.folder, Entry(
         sources=task.step.sources.digest, data=task.data, inputs=plan.inputs[job.kind],
-        files=hashes, stats=stats, generated=settings.generated.isoformat(),
+        files=hashes, stats=stats, generated=earlier.generated if earlier and not differ else settings.generated.isoformat(),
         running=figures(task.bulletin.running) if job.kind == "month" else [],
         revisions=[revision_digest(r) for r in task.step.sources.revisions],
         notes=[note.to_dict() for note in task.bulletin.revised],
