@@ -6,16 +6,18 @@
 - ``sample_db``: a database file holding the bundled 2023 sample data (incidents
   and revisions, through ``reportgen.demo.load_sample``), built once per session.
   Read-only: copy it (``sample_store`` does) before writing.
-- ``sample_store``: a private copy of ``sample_db`` under ``tmp_path``, opened; a test
-  may write to it freely.
+- ``sample_location``: a private copy of ``sample_db`` (a file under ``tmp_path``), not opened:
+  what ``--db`` takes; a test may write to it freely.
+- ``sample_store``: ``sample_location`` opened.
 - ``cli``: runs the real ``reportgen`` entry point in-process (click's CliRunner)
   and returns the result; ``result.stdout`` and ``result.stderr`` are kept apart.
 
 With ``REPORTGEN_TEST_STORE=postgresql`` the database fixtures hand out PostgreSQL
 instead: ``db_path`` is the URL of a fresh, empty database on a throwaway server
 (``pg_cluster``, started once per session), ``sample_db`` the URL of a database
-loaded once with the sample data, and ``sample_store`` an opened copy of it
-(``CREATE DATABASE ... TEMPLATE``). ``pg_cluster`` itself serves the tests that
+loaded once with the sample data, and ``sample_location`` the URL of a copy of it
+(``CREATE DATABASE ... TEMPLATE``). Tests marked ``sqlite_file`` test the SQLite file
+itself and are left out of the PostgreSQL run. ``pg_cluster`` itself serves the tests that
 always need PostgreSQL.
 """
 
@@ -35,46 +37,17 @@ from reportgen.profile import Profile, load_profile
 from reportgen.store import Store, open_store
 
 ON_POSTGRESQL = os.environ.get("REPORTGEN_TEST_STORE", "sqlite") == "postgresql"
-STORE_FIXTURES = {"db_path", "store", "sample_db", "sample_store"}
-# Tests that take a database from the fixtures above but then reach for the SQLite file
-# itself (sqlite3 on it, a copy of it, the file's existence): they cannot follow the
-# switch to PostgreSQL and are left out of the PostgreSQL run until they do.
-SQLITE_FILE_TESTS = {
-    "tests/test_asof.py::" + name for name in (
-        "test_a_revision_recorded_later_is_undone", "test_an_incident_recorded_after_the_as_of_day_is_left_out",
-        "test_as_of_today_is_the_current_state", "test_summaries_either_side_of_the_revision_differ_by_one_death")
-} | {
-    "tests/test_cli_import.py::" + name for name in (
-        "test_a_file_named_for_another_format_is_one_line", "test_a_valid_file_imports_and_a_second_import_adds_nothing",
-        "test_arabic_text_and_markup_are_data", "test_bad_input_is_one_line_naming_file_line_and_field_and_changes_nothing",
-        "test_files_are_each_all_or_nothing", "test_reimporting_the_sample_after_its_revision_adds_nothing",
-        "test_sql_in_a_place_name_round_trips_as_text", "test_the_installed_script_prints_one_line_and_no_traceback",
-        "test_the_csv_and_json_forms_of_one_incident_are_the_same_record", "test_an_id_stored_with_other_values_is_refused",
-        "test_a_bom_prefixed_header_imports", "test_format_option_reads_a_file_of_any_name")
-} | {
-    "tests/test_cli_parse.py::" + name for name in (
-        "test_check_against_the_database", "test_every_built_bulletin_text_reads_back_and_checks_clean",
-        "test_generated_tally_checks_clean_against_its_database", "test_seed_is_recognised_as_the_shajiry_update_already_applied")
-} | {
-    "tests/test_store.py::" + name for name in (
-        "test_a_database_reportgen_cannot_read_is_one_line_through_the_cli",
-        "test_a_database_reportgen_cannot_read_is_refused_by_the_library",
-        "test_a_new_database_records_its_schema_version_and_runs_in_wal_mode",
-        "test_reading_a_missing_database_does_not_create_it", "test_the_date_filter_uses_the_index")
-}
-SQLITE_FILE_MODULES = {"test_cli_revise.py", "test_notice.py", "test_preview.py", "test_preview_browser.py"}  # their fixtures copy the file
-
-
+STORE_FIXTURES = {"db_path", "store", "sample_db", "sample_store", "sample_location"}
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The PostgreSQL run: the tests that get their database from the fixtures, and only those
-    (the others would repeat the SQLite run)."""
+    (the others would repeat the SQLite run), but for those marked ``sqlite_file``: they test
+    the SQLite file itself (its journal mode, its permissions, a damaged file)."""
     if not ON_POSTGRESQL:
         return
     keep, left_out = [], []
     for item in items:
         follows = STORE_FIXTURES & set(getattr(item, "fixturenames", ()))
-        on_file = item.nodeid.split("[")[0] in SQLITE_FILE_TESTS or item.path.name in SQLITE_FILE_MODULES
-        (keep if follows and not on_file else left_out).append(item)
+        (keep if follows and not item.get_closest_marker("sqlite_file") else left_out).append(item)
     config.hook.pytest_deselected(items=left_out)
     items[:] = keep
 
@@ -125,14 +98,19 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory, profile: Profile, reques
 
 
 @pytest.fixture
-def sample_store(sample_db: Path | str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+def sample_location(sample_db: Path | str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """A private, writable copy of the sample database, as ``--db`` takes it (a path or a URL)."""
     if ON_POSTGRESQL:
         cluster = request.getfixturevalue("pg_cluster")
-        copy = cluster.url(cluster.create_database(template="sample_template"))
-    else:
-        copy = tmp_path / "sample.db"
-        shutil.copyfile(sample_db, copy)
-    opened = open_store(copy, create=False)
+        return cluster.url(cluster.create_database(template="sample_template"))
+    copy = tmp_path / "sample.db"
+    shutil.copyfile(sample_db, copy)
+    return copy
+
+
+@pytest.fixture
+def sample_store(sample_location: Path | str) -> Iterator[Store]:
+    opened = open_store(sample_location, create=False)
     yield opened
     opened.close()
 

@@ -229,6 +229,7 @@ def test_cases_are_distinct():
     assert len({b.name for b in BAD}) == len(BAD)
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.parametrize("bad", BAD, ids=lambda b: b.name)
 def test_bad_input_is_one_line_naming_file_line_and_field_and_changes_nothing(bad, db, tmp_path, cli):
     path = tmp_path / f"incidents.{bad.suffix}"
@@ -257,6 +258,7 @@ def test_a_bad_file_is_refused_in_the_library_with_the_same_attributes(db, tmp_p
     assert "\n" not in str(caught.value)
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.parametrize("name", ["valid.csv", "valid.json"])
 def test_a_valid_file_imports_and_a_second_import_adds_nothing(name, db, cli):
     count, version, _ = snapshot(db)
@@ -271,6 +273,7 @@ def test_a_valid_file_imports_and_a_second_import_adds_nothing(name, db, cli):
     assert snapshot(db) == after_first
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_the_csv_and_json_forms_of_one_incident_are_the_same_record(db, cli):
     assert cli("--db", db, "import", DATA / "valid.csv").exit_code == 0
     after_csv = snapshot(db)
@@ -280,6 +283,7 @@ def test_the_csv_and_json_forms_of_one_incident_are_the_same_record(db, cli):
     assert snapshot(db) == after_csv
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_an_id_stored_with_other_values_is_refused(db, tmp_path, cli):
     assert cli("--db", db, "import", DATA / "valid.csv").exit_code == 0
     before = snapshot(db)
@@ -294,6 +298,7 @@ def test_an_id_stored_with_other_values_is_refused(db, tmp_path, cli):
     assert snapshot(db) == before
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_reimporting_the_sample_after_its_revision_adds_nothing(db, cli):
     from reportgen.demo import SAMPLE_INCIDENTS
 
@@ -304,6 +309,7 @@ def test_reimporting_the_sample_after_its_revision_adds_nothing(db, cli):
     assert snapshot(db) == before
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_a_bom_prefixed_header_imports(db, tmp_path, cli):
     path = tmp_path / "excel.csv"
     path.write_bytes(b"\xef\xbb\xbf" + VALID_CSV.replace("\n", "\r\n").encode())
@@ -312,6 +318,7 @@ def test_a_bom_prefixed_header_imports(db, tmp_path, cli):
     assert "3 incidents added" in result.stdout
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_sql_in_a_place_name_round_trips_as_text(db, tmp_path, cli, sample_store):
     payload = "x'); DROP TABLE incidents;-- \"Al-Shula\""
     path = tmp_path / "incidents.csv"
@@ -322,6 +329,7 @@ def test_sql_in_a_place_name_round_trips_as_text(db, tmp_path, cli, sample_store
     assert sample_store.count_incidents() == snapshot(db)[0]
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_arabic_text_and_markup_are_data(db, tmp_path, cli, sample_store):
     path = tmp_path / "incidents.csv"
     path.write_bytes(csv_with("location", "الشولا [bold]x[/] <b>"))
@@ -337,6 +345,7 @@ def test_a_failed_first_import_leaves_no_database_behind(tmp_path, cli):
     assert not (tmp_path / "new.db").exists()
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_files_are_each_all_or_nothing(db, tmp_path, cli):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_with("date", "2023-02-30").replace(b"T-00", b"U-00"))
@@ -355,6 +364,7 @@ def test_files_are_each_all_or_nothing(db, tmp_path, cli):
         ("incidents.txt", VALID_CSV.encode(), "cannot tell the format from the name; pass --format"),
     ],
 )
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_a_file_named_for_another_format_is_one_line(name, content, says, db, tmp_path, cli):
     path = tmp_path / name
     path.write_bytes(content)
@@ -365,6 +375,7 @@ def test_a_file_named_for_another_format_is_one_line(name, content, says, db, tm
     assert snapshot(db) == before
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_format_option_reads_a_file_of_any_name(db, tmp_path, cli):
     path = tmp_path / "incidents.txt"
     path.write_text(VALID_JSON, encoding="utf-8")
@@ -387,6 +398,7 @@ def test_a_missing_file_is_one_line(db, tmp_path, cli):
     ],
     ids=["invalid-utf8-in-last-record", "last-record-cut-inside-a-quote"],
 )
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_the_installed_script_prints_one_line_and_no_traceback(content, field, db, tmp_path):
     path = tmp_path / "incidents.csv"
     path.write_bytes(content)

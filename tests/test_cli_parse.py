@@ -126,6 +126,7 @@ def test_check_passes_a_consistent_tally(cli):
     assert "inconsistent lines: 0" in result.stdout
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_check_against_the_database(cli, sample_copy):
     result = cli("--db", sample_copy, "check", "--against-db", "--format", "json", SEED)
     assert result.exit_code == 1
@@ -135,6 +136,7 @@ def test_check_against_the_database(cli, sample_copy):
     assert differ == [("regions.deir-ezzor.killed", 171, 172), ("regions.deir-ezzor.combatants", 138, 139)]
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_generated_tally_checks_clean_against_its_database(cli, sample_copy, tmp_path):
     tally = cli("--db", sample_copy, "tally", "--year", "2023")
     assert tally.exit_code == 0, tally.output
@@ -155,6 +157,7 @@ def test_check_needs_a_tally_and_as_of_needs_the_database(cli, tmp_path):
 # -- import --from-text -------------------------------------------------------------
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_seed_is_recognised_as_the_shajiry_update_already_applied(cli, sample_copy):
     before = len(revisions_of(sample_copy, "2023-DZ-SHAJIRY"))
     result = cli("--db", sample_copy, "import", "--from-text", "--yes", SEED)
@@ -209,6 +212,7 @@ def test_import_keeps_its_csv_behaviour_and_refuses_text_options_without_from_te
     assert mixed.exit_code == 1 and "do not apply" in mixed.stderr
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.slow
 def test_every_built_bulletin_text_reads_back_and_checks_clean(cli, sample_copy, tmp_path):
     """Each bulletin.txt (a month's tally and the year's) adds up and matches the database it came from."""

@@ -9,6 +9,8 @@ import pytest
 
 from reportgen.store import open_store
 
+pytestmark = pytest.mark.sqlite_file("its fixtures copy the SQLite file")
+
 SHAJIRY = "2023-DZ-SHAJIRY"
 
 

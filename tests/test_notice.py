@@ -17,6 +17,8 @@ from reportgen.records import Casualty, Incident
 from reportgen.revise import parse_changes, revise
 from reportgen.store import open_store
 
+pytestmark = pytest.mark.sqlite_file("its fixtures copy the SQLite file")
+
 SHAJIRY = "2023-DZ-SHAJIRY"
 
 # The notice's own paragraphs (headline, body, what had been documented, the

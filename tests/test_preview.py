@@ -40,6 +40,8 @@ from reportgen.records import Casualty, Incident
 from reportgen.render import RenderSettings, render_html, render_text
 from reportgen.store import open_store
 
+pytestmark = pytest.mark.sqlite_file("its fixtures copy the SQLite file")
+
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 60  # seconds before a server that never answers fails the test (not a speed check)
 

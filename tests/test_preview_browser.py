@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_preview import MONTH_OVERRIDE, PreviewServer, make_project
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_file("its fixtures copy the SQLite file")]
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",

@@ -62,6 +62,7 @@ UNUSABLE = {
 }
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.parametrize("make", UNUSABLE.values(), ids=UNUSABLE.keys())
 def test_a_database_reportgen_cannot_read_is_refused_by_the_library(make, db_path):
     maker, says = make
@@ -70,6 +71,7 @@ def test_a_database_reportgen_cannot_read_is_refused_by_the_library(make, db_pat
         open_store(db_path)
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.parametrize("command", [["tally", "--year", "2023"], ["import", "tests/data/ingest/valid.csv"]])
 @pytest.mark.parametrize("make", UNUSABLE.values(), ids=UNUSABLE.keys())
 def test_a_database_reportgen_cannot_read_is_one_line_through_the_cli(make, command, db_path, cli):
@@ -90,6 +92,7 @@ def test_a_directory_is_not_a_database(tmp_path, cli):
     assert result.stderr.startswith(f"reportgen: error: {tmp_path}: ") and result.stderr.count("\n") == 1
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_a_new_database_records_its_schema_version_and_runs_in_wal_mode(store, db_path):
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
@@ -98,6 +101,7 @@ def test_a_new_database_records_its_schema_version_and_runs_in_wal_mode(store, d
     assert state(store) == (0, 0)
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_reading_a_missing_database_does_not_create_it(db_path):
     with pytest.raises(ReportgenError, match="no database here"):
         open_store(db_path, create=False)
@@ -182,6 +186,7 @@ def test_casualty_rows_on_the_sample_month_match_the_sample_file(sample_store):
     assert all("2023-06-01" <= r[1] <= "2023-06-30" for r in rows)
 
 
+@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_the_date_filter_uses_the_index(sample_store):
     plan = sample_store.conn.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE date BETWEEN '2023-06-01' AND '2023-06-30'"
