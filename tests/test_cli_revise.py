@@ -1,32 +1,27 @@
-"""The revise and history commands through the real entry point, on a copy of the sample data."""
+"""The revise and history commands through the real entry point, on a copy of the sample data (on either store)."""
 
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
+from stores import revision_count, shown
 
 from reportgen.store import open_store
-
-pytestmark = pytest.mark.sqlite_file("its fixtures copy the SQLite file")
 
 SHAJIRY = "2023-DZ-SHAJIRY"
 
 
 @pytest.fixture
-def db(sample_db, tmp_path):
-    copy = tmp_path / "sample.db"
-    shutil.copyfile(sample_db, copy)
-    return copy
+def db(sample_location):
+    return sample_location
 
 
 def snapshot(path):
     """What a refused command must leave alone: the write counter, the revisions, the figures."""
     store = open_store(path, create=False)
     try:
-        revisions = store.conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
-        return store.data_version(), revisions, store.incident(SHAJIRY).casualties
+        return store.data_version(), revision_count(store), store.incident(SHAJIRY).casualties
     finally:
         store.close()
 
@@ -125,7 +120,7 @@ def test_history_shows_rich_markup_literally(cli, db):
 def test_history_of_an_unknown_incident(cli, db):
     result = cli("--db", db, "history", "DZ-404")
     assert result.exit_code == 1
-    assert result.stderr.strip() == f"reportgen: error: incident 'DZ-404': no such incident in {db}"
+    assert result.stderr.strip() == f"reportgen: error: incident 'DZ-404': no such incident in {shown(db)}"
 
 
 def test_history_json_has_incident_current_figures_and_revisions(cli, db):

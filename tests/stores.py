@@ -1,0 +1,79 @@
+"""Helpers for tests that run on either store (a SQLite file, or PostgreSQL with
+``REPORTGEN_TEST_STORE=postgresql``): more databases than the fixtures hand out, how the
+product names a database in its messages, and what "no database" means on each store.
+
+On SQLite a database nobody created is a file that does not exist; on PostgreSQL it is a
+database without reportgen's tables (a server database is made by its administrator, and
+readers never give it tables).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from conftest import ON_POSTGRESQL
+
+from reportgen.store import Store, open_store, shown_location
+
+EVER = (date(1900, 1, 1), date(2999, 12, 31))
+
+
+def new_location(request: pytest.FixtureRequest, folder: Path, name: str = "reportgen.db") -> Path | str:
+    """Where another empty database goes: ``folder / name`` (not created) on SQLite, a new empty database on PostgreSQL."""
+    if ON_POSTGRESQL:
+        cluster = request.getfixturevalue("pg_cluster")
+        return cluster.url(cluster.create_database())
+    return folder / name
+
+
+def sample_copy(request: pytest.FixtureRequest, folder: Path, name: str = "sample.db") -> Path | str:
+    """Another writable copy of the sample data (``sample_location`` hands out one per test)."""
+    if ON_POSTGRESQL:
+        request.getfixturevalue("sample_db")  # the template exists once the session's sample is built
+        cluster = request.getfixturevalue("pg_cluster")
+        return cluster.url(cluster.create_database(template="sample_template"))
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(request.getfixturevalue("sample_db"), folder / name)
+    return folder / name
+
+
+def shown(location: Path | str) -> str:
+    """How messages name the database at ``location`` (a file's path, or the URL with its password hidden)."""
+    return shown_location(str(location))
+
+
+def no_database(location: Path | str) -> str:
+    """The end of the one-line error of a reader given a database that was never made."""
+    if ON_POSTGRESQL:
+        return f"{shown(location)}: no reportgen tables in this database; run `reportgen import` first"
+    return f"{location}: no database here; run `reportgen import` or `reportgen demo` first"
+
+
+def never_made(location: Path | str) -> bool:
+    """Whether nothing made the database at ``location``: no file, or (PostgreSQL) no tables at all."""
+    if not ON_POSTGRESQL:
+        return not Path(location).exists()
+    engine = sa.create_engine(sa.make_url(str(location)).set(drivername="postgresql+psycopg"), poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return not sa.inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def revision_count(store: Store) -> int:
+    """How many revisions the store holds (every revision belongs to a stored incident)."""
+    return len(store.revisions_recorded(*EVER))
+
+
+def revisions_at(location: Path | str) -> int:
+    store = open_store(location, create=False)
+    try:
+        return revision_count(store)
+    finally:
+        store.close()
