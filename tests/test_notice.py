@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,8 +15,6 @@ from reportgen.profile import load_profile
 from reportgen.records import Casualty, Incident
 from reportgen.revise import parse_changes, revise
 from reportgen.store import open_store
-
-pytestmark = pytest.mark.sqlite_file("its fixtures copy the SQLite file")
 
 SHAJIRY = "2023-DZ-SHAJIRY"
 
@@ -32,10 +29,8 @@ def seed_lines() -> list[str]:
 
 
 @pytest.fixture
-def db(sample_db, tmp_path):
-    copy = tmp_path / "sample.db"
-    shutil.copyfile(sample_db, copy)
-    return copy
+def db(sample_location):
+    return sample_location
 
 
 @pytest.fixture
