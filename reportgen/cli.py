@@ -206,17 +206,20 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
     from .incremental import plan_build
     from .periods import year_scope
     from .profile import load_profile
-    from .store import open_store
+    from .store import is_server_url, open_store
     from .wording import tally_text
 
     workdir = Path(tempfile.mkdtemp(prefix="reportgen-demo-"))
-    path = Path(demo_db) if demo_db else workdir / "reportgen.db"
-    if path.exists():
-        raise ReportgenError(f"{path}: already exists; the demo makes a fresh database")
+    location = demo_db or str(workdir / "reportgen.db")
+    if not is_server_url(location) and Path(location).exists():
+        raise ReportgenError(f"{location}: already exists; the demo makes a fresh database")
     profile = load_profile("syrian-desert")
-    store = open_store(path)
+    store = open_store(location)
+    if store.count_incidents():  # a server's database is made by its administrator: fresh means without data
+        store.close()
+        raise ReportgenError(f"{store.path}: already holds data; the demo makes a fresh database")
     incidents, revisions = load_sample(store, profile)
-    click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {path}", err=True)
+    click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {store.path}", err=True)
     plan = plan_build(store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output, _render_settings(ctx, profile))
     built = _build_with_progress(ctx, store, profile, plan, output)
     click.echo(f"Built {len(built)} bulletins of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
