@@ -8,6 +8,8 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from conftest import ON_POSTGRESQL
+from stores import never_made, no_database, shown
 
 from reportgen.cli import main
 
@@ -19,10 +21,10 @@ def demo_db(sample_db):
 
 
 @pytest.mark.slow
-def test_demo_prints_the_tally_and_builds_the_year(tmp_path):
-    path = tmp_path / "demo.db"
-    result = CliRunner().invoke(main, ["demo", "--db", str(path), "--output", str(tmp_path / "output")])
+def test_demo_prints_the_tally_and_builds_the_year(db_path, tmp_path):
+    result = CliRunner().invoke(main, ["demo", "--db", str(db_path), "--output", str(tmp_path / "output")])
     assert result.exit_code == 0, result.output
+    assert result.stderr.startswith(f"Imported 151 illustrative incidents and 2 revisions into {shown(db_path)}\n")
     assert result.stdout.startswith("According to SOHR statistics")
     assert "since early 2023 has increased to 562;" in result.stdout
     assert (tmp_path / "output" / "2023" / "06" / "bulletin.pdf").is_file()
@@ -72,11 +74,21 @@ def test_bad_options_are_one_line_errors(demo_db, args, message):
     assert "Traceback" not in result.output
 
 
-def test_missing_database_is_not_created_by_a_read(tmp_path):
-    result = CliRunner().invoke(main, ["--db", str(tmp_path / "none.db"), "tally", "--year", "2023"])
+def test_missing_database_is_not_created_by_a_read(db_path):
+    result = CliRunner().invoke(main, ["--db", str(db_path), "tally", "--year", "2023"])
     assert result.exit_code == 1
-    assert "no database here" in result.output
-    assert not (tmp_path / "none.db").exists()
+    assert result.output.strip().endswith(no_database(db_path))
+    assert never_made(db_path)
+
+
+def test_the_demo_makes_a_fresh_database_and_refuses_one_with_data(sample_location, tmp_path):
+    before = CliRunner().invoke(main, ["--db", str(sample_location), "tally", "--year", "2023"]).stdout
+    result = CliRunner().invoke(main, ["demo", "--db", str(sample_location), "--output", str(tmp_path / "output")])
+    assert result.exit_code == 1
+    why = "already holds data" if ON_POSTGRESQL else "already exists"  # a server database is there before any data
+    assert result.stderr.strip().endswith(f"{shown(sample_location)}: {why}; the demo makes a fresh database")
+    assert not (tmp_path / "output").exists()
+    assert CliRunner().invoke(main, ["--db", str(sample_location), "tally", "--year", "2023"]).stdout == before
 
 
 def test_help_does_not_import_the_heavy_libraries():
