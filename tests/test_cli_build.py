@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from stores import never_made, no_database
 
 pytestmark = pytest.mark.slow
 
@@ -61,10 +62,11 @@ def test_bad_periods_are_one_line_errors_and_write_nothing(cli, sample_db, tmp_p
     assert not out.exists()
 
 
-def test_a_missing_database_is_a_one_line_error(cli, tmp_path):
-    result = cli("--db", tmp_path / "none.db", "build", "--output", tmp_path / "out")
+def test_a_missing_database_is_a_one_line_error(cli, db_path, tmp_path):
+    result = cli("--db", db_path, "build", "--output", tmp_path / "out")
     assert result.exit_code == 1 and result.stderr.count("\n") == 1
-    assert not (tmp_path / "none.db").exists() and not (tmp_path / "out").exists()
+    assert result.stderr.strip().endswith(no_database(db_path))
+    assert never_made(db_path) and not (tmp_path / "out").exists()
 
 
 def test_build_refuses_a_symlink_under_output_that_leads_outside(cli, sample_db, tmp_path):
@@ -78,9 +80,9 @@ def test_build_refuses_a_symlink_under_output_that_leads_outside(cli, sample_db,
     assert list(outside.iterdir()) == []
 
 
-def test_demo_builds_the_sample_year_says_where_and_prints_the_tally(cli, tmp_path):
+def test_demo_builds_the_sample_year_says_where_and_prints_the_tally(cli, db_path, tmp_path):
     out = tmp_path / "output"
-    result = cli("demo", "--db", tmp_path / "demo.db", "--output", out)
+    result = cli("demo", "--db", db_path, "--output", out)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (out / "2023").iterdir()) == ["01", "02", "03", "04", "05", "06", "year"]
     assert f"Built 7 bulletins of 2023 into {out}" in result.stderr
