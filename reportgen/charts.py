@@ -34,7 +34,8 @@ WIDTH = 640  # px of the whole chart, legend included: the A4 text width at 96 d
 BAR_STEP = 22  # px per region bar
 CHART_NAMES = ("regions", "timeline", "cumulative")
 REGION_LABELS = 160  # px of the regions chart's row labels, at most
-LEGEND_ENTRY, LEGEND_LABEL_LIMIT, CHAR_WIDTH = 24, 160, 6.6  # px: a legend entry's symbol and gaps, its longest label, a letter
+COUNT_AXIS = 60  # px of a vertical count axis, its labels and title: a top legend starts beside it
+LEGEND_ENTRY, LEGEND_LABEL_LIMIT, CHAR_WIDTH = 24, 200, 6.6  # px: a legend entry's symbol and gaps, its longest label, a letter
 RANGE_RULE = {"color": "#1b1f24", "thickness": 1.5}  # error bars: the page's ink, over any category colour
 RANGE_TICKS = {"size": 9, "thickness": 1.5, "opacity": 1}
 BAND_OPACITY = 0.2  # the cumulative chart's low-high band, under its category's line
@@ -111,7 +112,8 @@ def vega_config() -> dict:
                  "titleColor": "#333", "labelColor": "#333", "gridColor": "#e3e3e3",
                  "domainColor": "#888", "tickColor": "#888"},
         "legend": {"labelFontSize": 11, "titleFontSize": 11, "titleFontWeight": "normal",
-                   "orient": "top", "direction": "horizontal", "title": None, "symbolType": "square"},
+                   "orient": "top", "direction": "horizontal", "title": None, "symbolType": "square",
+                   "labelLimit": LEGEND_LABEL_LIMIT},
     }
 
 
@@ -252,7 +254,7 @@ def timeline_chart(summary: Summary, profile: Profile, text: ChartText):
         x=alt.X("step:O", title=title, scale={"domain": [label for _, label in steps]},
                 axis={"labelAngle": 0, "values": _tick_labels(steps)}),
         y=alt.Y("sum(killed):Q", title=text.fatalities, axis=_count_axis()),
-        color=_color(profile),
+        color={**_color(profile), **_legend_rows(profile, WIDTH - COUNT_AXIS)},
         order=alt.Order("order:Q"),
     ).properties(width=WIDTH, height=170, autosize={"type": "fit-x", "contains": "padding"})
 
@@ -305,7 +307,8 @@ def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: d
     end = end or summary.scope.end
     x = alt.X("date:T", title=None, scale={"type": "utc"},
               axis={"format": "%b", "formatType": "time", "tickCount": "month", "labelAngle": 0})
-    color = {**_color(profile), "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3}}
+    color = {**_color(profile), "legend": {"symbolType": "stroke", "symbolStrokeWidth": 3,
+                                           **_legend_rows(profile, WIDTH - COUNT_AXIS).get("legend", {})}}
     lines = alt.Chart(alt.Data(values=cumulative_rows(summary, profile, end))).mark_line(
         interpolate="step-after", strokeWidth=2).encode(
         x=x,
