@@ -19,16 +19,22 @@ loaded once with the sample data, and ``sample_location`` the URL of a copy of i
 (``CREATE DATABASE ... TEMPLATE``). Tests marked ``sqlite_file`` test the SQLite file
 itself and are left out of the PostgreSQL run. ``pg_cluster`` itself serves the tests that
 always need PostgreSQL.
+
+- ``databases``: more databases on the store of the run (``Databases``): another empty one, a
+  copy, one built once for a module to read and copy, whether one was made, a digest of all it holds.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from reportgen.cli import main
@@ -37,7 +43,9 @@ from reportgen.profile import Profile, load_profile
 from reportgen.store import Store, open_store
 
 ON_POSTGRESQL = os.environ.get("REPORTGEN_TEST_STORE", "sqlite") == "postgresql"
-STORE_FIXTURES = {"db_path", "store", "sample_db", "sample_store", "sample_location"}
+STORE_FIXTURES = {"db_path", "store", "sample_db", "sample_store", "sample_location", "databases"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The PostgreSQL run: the tests that get their database from the fixtures, and only those
     (the others would repeat the SQLite run), but for those marked ``sqlite_file``: they test
@@ -113,6 +121,88 @@ def sample_store(sample_location: Path | str) -> Iterator[Store]:
     opened = open_store(sample_location, create=False)
     yield opened
     opened.close()
+
+
+class Databases:
+    """More databases than the fixtures hand out, on the store of this run, and what they hold.
+
+    Each location is given as the path a SQLite file would have; on PostgreSQL that path is
+    not used and a new database of the session's server stands in for it.
+    """
+
+    def __init__(self, cluster=None):
+        self.cluster = cluster
+        self._templates: dict[str, str] = {}  # a built database's location -> the template it was copied from
+
+    def new(self, path: Path) -> Path | str:
+        """An empty location, nothing made there yet: ``path``, or a new, empty server database."""
+        if self.cluster is None:
+            return path
+        return self.cluster.url(self.cluster.create_database())
+
+    def built(self, path: Path, fill: Callable[[Path | str], object]) -> Path | str:
+        """A database that ``fill`` writes once (for a module to read, and to ``copy``). On PostgreSQL
+        ``fill`` writes a template no test connects to (a copy's source must have no sessions)."""
+        if self.cluster is None:
+            fill(path)
+            return path
+        template = self.cluster.create_database()
+        fill(self.cluster.url(template))
+        location = self.cluster.url(self.cluster.create_database(template=template))
+        self._templates[location] = template
+        return location
+
+    def copy(self, source: Path | str, path: Path) -> Path | str:
+        """A private, writable copy of the database at ``source``: the file copied to ``path``, or a new server database."""
+        if self.cluster is None:
+            shutil.copyfile(source, path)
+            return path
+        template = self._templates.get(str(source)) or sa.make_url(str(source)).database
+        return self.cluster.url(self.cluster.create_database(template=template))
+
+    @contextmanager
+    def connect(self, location: Path | str, read_only: bool = False) -> Iterator[sa.Connection]:
+        """A plain SQLAlchemy connection to the database, past reportgen (to look at it, or to spoil it)."""
+        if self.cluster is None:
+            uri = f"{Path(location).resolve().as_uri()}?mode={'ro' if read_only else 'rwc'}"
+            engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=sa.pool.NullPool)
+        else:
+            url = sa.make_url(str(location)).set(drivername="postgresql+psycopg")
+            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        try:
+            with engine.begin() as conn:
+                yield conn
+        finally:
+            engine.dispose()
+
+    def made(self, location: Path | str) -> bool:
+        """Whether anything made a database at ``location``: a file, or on PostgreSQL (where the
+        database itself is the administrator's) any table in it."""
+        if self.cluster is None:
+            return Path(location).exists()
+        with self.connect(location, read_only=True) as conn:
+            return bool(sa.inspect(conn).get_table_names())
+
+    def content(self, location: Path | str) -> str:
+        """A digest of all the database holds: each table's (and view's) columns, keys and indexes, and every row."""
+        import hashlib
+
+        parts = []
+        with self.connect(location, read_only=True) as conn:
+            found = sa.MetaData()
+            found.reflect(conn, views=True)  # all tables at once: a few catalog queries, not a few per table
+            for table in sorted(found.tables.values(), key=lambda t: t.name):
+                columns = [(c.name, str(c.type), c.nullable, str(c.server_default and c.server_default.arg)) for c in table.c]
+                indexes = sorted((i.name, [c.name for c in i.columns], i.unique) for i in table.indexes)
+                keys = sorted(f"{k.parent.name} -> {k.target_fullname}" for k in table.foreign_keys)
+                parts.append(repr((table.name, columns, [c.name for c in table.primary_key], indexes, keys)))
+                parts += [repr(tuple(row)) for row in conn.execute(sa.select(table).order_by(*table.c))]
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def databases(request: pytest.FixtureRequest) -> Databases:
+    return Databases(request.getfixturevalue("pg_cluster") if ON_POSTGRESQL else None)
 
 
 @pytest.fixture
