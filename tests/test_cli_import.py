@@ -4,23 +4,25 @@ Each bad file is ``tests/data/ingest/valid.csv`` or ``valid.json`` with one
 thing broken, mostly in its last record, so that earlier, valid records would
 be imported if the import were not all or nothing. The database is a copy of
 the sample data; before and after each refused import its incident count, its
-data version and its whole content are compared.
+data version and its whole content are compared, on whichever store the run uses.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
-import hashlib
 import io
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+
+from reportgen.store import open_store
 
 DATA = Path(__file__).parent / "data" / "ingest"
 VALID_CSV = (DATA / "valid.csv").read_text(encoding="utf-8")
@@ -206,32 +208,32 @@ BAD = [
 ]
 
 
-def snapshot(db: Path) -> tuple[int, int, str]:
-    """Incident count, data version and a digest of the whole content, read through sqlite3 directly."""
-    import sqlite3
+@pytest.fixture
+def snapshot(databases) -> Callable[[Path | str], tuple[int, int, str]]:
+    """``snapshot(db)``: incident count, data version and a digest of the whole content of the database."""
 
-    conn = sqlite3.connect(db)
-    try:
-        count = conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
-        version = int(conn.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()[0])
-        digest = hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
-    finally:
-        conn.close()
-    return count, version, digest
+    def take(db: Path | str) -> tuple[int, int, str]:
+        store = open_store(db, create=False)
+        try:
+            count, version = store.count_incidents(), store.data_version()
+        finally:
+            store.close()
+        return count, version, databases.content(db)
+
+    return take
 
 
 @pytest.fixture
-def db(sample_store) -> Path:
-    return Path(sample_store.path)
+def db(sample_location) -> Path | str:
+    return sample_location
 
 
 def test_cases_are_distinct():
     assert len({b.name for b in BAD}) == len(BAD)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.parametrize("bad", BAD, ids=lambda b: b.name)
-def test_bad_input_is_one_line_naming_file_line_and_field_and_changes_nothing(bad, db, tmp_path, cli):
+def test_bad_input_is_one_line_naming_file_line_and_field_and_changes_nothing(bad, db, tmp_path, cli, snapshot):
     path = tmp_path / f"incidents.{bad.suffix}"
     path.write_bytes(bad.content)
     before = snapshot(db)
@@ -258,9 +260,8 @@ def test_a_bad_file_is_refused_in_the_library_with_the_same_attributes(db, tmp_p
     assert "\n" not in str(caught.value)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.parametrize("name", ["valid.csv", "valid.json"])
-def test_a_valid_file_imports_and_a_second_import_adds_nothing(name, db, cli):
+def test_a_valid_file_imports_and_a_second_import_adds_nothing(name, db, cli, snapshot):
     count, version, _ = snapshot(db)
     first = cli("--db", db, "import", DATA / name)
     assert first.exit_code == 0, first.output
@@ -273,8 +274,7 @@ def test_a_valid_file_imports_and_a_second_import_adds_nothing(name, db, cli):
     assert snapshot(db) == after_first
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_the_csv_and_json_forms_of_one_incident_are_the_same_record(db, cli):
+def test_the_csv_and_json_forms_of_one_incident_are_the_same_record(db, cli, snapshot):
     assert cli("--db", db, "import", DATA / "valid.csv").exit_code == 0
     after_csv = snapshot(db)
     result = cli("--db", db, "import", DATA / "valid.json")
@@ -283,8 +283,7 @@ def test_the_csv_and_json_forms_of_one_incident_are_the_same_record(db, cli):
     assert snapshot(db) == after_csv
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_an_id_stored_with_other_values_is_refused(db, tmp_path, cli):
+def test_an_id_stored_with_other_values_is_refused(db, tmp_path, cli, snapshot):
     assert cli("--db", db, "import", DATA / "valid.csv").exit_code == 0
     before = snapshot(db)
     path = tmp_path / "changed.csv"
@@ -298,8 +297,7 @@ def test_an_id_stored_with_other_values_is_refused(db, tmp_path, cli):
     assert snapshot(db) == before
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_reimporting_the_sample_after_its_revision_adds_nothing(db, cli):
+def test_reimporting_the_sample_after_its_revision_adds_nothing(db, cli, snapshot):
     from reportgen.demo import SAMPLE_INCIDENTS
 
     before = snapshot(db)
@@ -309,7 +307,6 @@ def test_reimporting_the_sample_after_its_revision_adds_nothing(db, cli):
     assert snapshot(db) == before
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_a_bom_prefixed_header_imports(db, tmp_path, cli):
     path = tmp_path / "excel.csv"
     path.write_bytes(b"\xef\xbb\xbf" + VALID_CSV.replace("\n", "\r\n").encode())
@@ -318,8 +315,7 @@ def test_a_bom_prefixed_header_imports(db, tmp_path, cli):
     assert "3 incidents added" in result.stdout
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_sql_in_a_place_name_round_trips_as_text(db, tmp_path, cli, sample_store):
+def test_sql_in_a_place_name_round_trips_as_text(db, tmp_path, cli, sample_store, snapshot):
     payload = "x'); DROP TABLE incidents;-- \"Al-Shula\""
     path = tmp_path / "incidents.csv"
     path.write_bytes(csv_with("location", payload))
@@ -329,7 +325,6 @@ def test_sql_in_a_place_name_round_trips_as_text(db, tmp_path, cli, sample_store
     assert sample_store.count_incidents() == snapshot(db)[0]
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_arabic_text_and_markup_are_data(db, tmp_path, cli, sample_store):
     path = tmp_path / "incidents.csv"
     path.write_bytes(csv_with("location", "الشولا [bold]x[/] <b>"))
@@ -337,16 +332,16 @@ def test_arabic_text_and_markup_are_data(db, tmp_path, cli, sample_store):
     assert sample_store.incident("T-003").location == "الشولا [bold]x[/] <b>"
 
 
-def test_a_failed_first_import_leaves_no_database_behind(tmp_path, cli):
+def test_a_failed_first_import_leaves_no_database_behind(tmp_path, cli, databases):
     path = tmp_path / "incidents.csv"
     path.write_bytes(csv_with("date", "2023-02-30"))
-    result = cli("--db", tmp_path / "new.db", "import", path)
+    new = databases.new(tmp_path / "new.db")
+    result = cli("--db", new, "import", path)
     assert result.exit_code == 1
-    assert not (tmp_path / "new.db").exists()
+    assert not databases.made(new)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_files_are_each_all_or_nothing(db, tmp_path, cli):
+def test_files_are_each_all_or_nothing(db, tmp_path, cli, snapshot):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_with("date", "2023-02-30").replace(b"T-00", b"U-00"))
     count = snapshot(db)[0]
@@ -364,8 +359,7 @@ def test_files_are_each_all_or_nothing(db, tmp_path, cli):
         ("incidents.txt", VALID_CSV.encode(), "cannot tell the format from the name; pass --format"),
     ],
 )
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_a_file_named_for_another_format_is_one_line(name, content, says, db, tmp_path, cli):
+def test_a_file_named_for_another_format_is_one_line(name, content, says, db, tmp_path, cli, snapshot):
     path = tmp_path / name
     path.write_bytes(content)
     before = snapshot(db)
@@ -375,7 +369,6 @@ def test_a_file_named_for_another_format_is_one_line(name, content, says, db, tm
     assert snapshot(db) == before
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_format_option_reads_a_file_of_any_name(db, tmp_path, cli):
     path = tmp_path / "incidents.txt"
     path.write_text(VALID_JSON, encoding="utf-8")
@@ -398,8 +391,7 @@ def test_a_missing_file_is_one_line(db, tmp_path, cli):
     ],
     ids=["invalid-utf8-in-last-record", "last-record-cut-inside-a-quote"],
 )
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_the_installed_script_prints_one_line_and_no_traceback(content, field, db, tmp_path):
+def test_the_installed_script_prints_one_line_and_no_traceback(content, field, db, tmp_path, snapshot):
     path = tmp_path / "incidents.csv"
     path.write_bytes(content)
     before = snapshot(db)
