@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from pg_cluster import EDITOR_PASSWORD
+from stores import never_made, no_database
 
 from reportgen.build import Job, data_months, gather, plan_jobs
 from reportgen.errors import ReportgenError
@@ -110,28 +111,31 @@ def test_a_task_renders_what_the_build_renders(sample_db, profile):
 # -- errors ------------------------------------------------------------------------------
 
 
-def _missing_db_task(profile, tmp_path: Path) -> RenderTask:
-    return render_tasks([Job("month", month_scope(2023, 6))], RenderSettings(profile), str(tmp_path / "gone.db"), None)[0]
+def _missing_db_task(profile, location: Path | str) -> RenderTask:
+    """A task on a database that was never made (``db_path``: no file, or a server database without tables)."""
+    return render_tasks([Job("month", month_scope(2023, 6))], RenderSettings(profile), str(location), None)[0]
 
 
-def test_a_task_error_is_the_one_line_error_of_the_library(profile, tmp_path):
-    task = _missing_db_task(profile, tmp_path)
+def test_a_task_error_is_the_one_line_error_of_the_library(profile, db_path):
+    task = _missing_db_task(profile, db_path)
     with pytest.raises(ReportgenError) as here:
         open_store(task.db, create=False)
     with pytest.raises(ReportgenError) as in_task:
         render_task(task)
-    assert str(in_task.value) == str(here.value) and "no database here" in str(here.value)
+    assert str(in_task.value) == str(here.value) == no_database(task.db)
     assert type(in_task.value) is ReportgenError and in_task.value.__suppress_context__
     assert str(_round_trip(in_task.value)) == str(here.value)
+    assert never_made(db_path)
 
 
 @pytest.mark.slow
-def test_a_worker_process_error_comes_back_as_the_same_line(profile, tmp_path):
-    task = _missing_db_task(profile, tmp_path)
+def test_a_worker_process_error_comes_back_as_the_same_line(profile, db_path):
+    task = _missing_db_task(profile, db_path)
     pool = ProcessPool(2, task.db)
     with pytest.raises(ReportgenError) as failed:
         list(pool.render([task.job, Job("month", month_scope(2023, 5))], task.settings, None))
-    assert str(failed.value) == f"{task.db}: no database here; run `reportgen import` or `reportgen demo` first"
+    assert str(failed.value) == no_database(task.db)
+    assert never_made(db_path)
 
 
 def test_a_task_error_never_names_the_password(pg_cluster, profile):
