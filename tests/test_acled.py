@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -48,16 +47,18 @@ def import_cli(cli, db: Path, path: Path, profile: str = "acled-syria", *options
 
 
 @pytest.fixture(scope="module")
-def syria_db(tmp_path_factory) -> Path:
+def syria_db(tmp_path_factory, databases) -> Path | str:
+    """The sample imported once with the acled-syria profile (read-only: tests copy it to write)."""
     from click.testing import CliRunner
 
     from reportgen.cli import main
 
-    db = tmp_path_factory.mktemp("acled") / "acled.db"
-    result = CliRunner().invoke(main, ["--db", str(db), "--profile", "acled-syria", "import", "--format", "acled", str(SAMPLE)])
-    assert result.exit_code == 0, result.output
-    assert "307 incidents added" in result.output
-    return db
+    def fill(db: Path | str) -> None:
+        result = CliRunner().invoke(main, ["--db", str(db), "--profile", "acled-syria", "import", "--format", "acled", str(SAMPLE)])
+        assert result.exit_code == 0, result.output
+        assert "307 incidents added" in result.output
+
+    return databases.built(tmp_path_factory.mktemp("acled") / "acled.db", fill)
 
 
 def summary_of(db: Path, profile: str, scope):
@@ -143,8 +144,8 @@ def test_ids_precisions_and_timestamps_are_kept(syria_db):
     store.close()
 
 
-def test_generic_profile_takes_its_regions_from_admin1(cli, tmp_path):
-    db = tmp_path / "any.db"
+def test_generic_profile_takes_its_regions_from_admin1(cli, tmp_path, databases):
+    db = databases.new(tmp_path / "any.db")
     assert import_cli(cli, db, SAMPLE, "acled").exit_code == 0
     frame = sample_frame()
     may = frame[frame["event_date"].str.startswith("2022-05")]
@@ -156,10 +157,10 @@ def test_generic_profile_takes_its_regions_from_admin1(cli, tmp_path):
     assert incident.perpetrator == "Military Forces of Turkey (2016-)"  # no actor rules: actor1 as written
 
 
-def test_the_library_import_routes_dataset_files_to_updates(tmp_path):
+def test_the_library_import_routes_dataset_files_to_updates(tmp_path, db_path):
     from reportgen.ingest import import_file
 
-    store = open_store(tmp_path / "lib.db")
+    store = open_store(db_path)
     profile = load_profile("acled-syria")
     first = import_file(store, profile, DATA / "acled_labels.csv", "acled")
     frame = pd.read_csv(DATA / "acled_labels.csv", dtype=str, keep_default_na=False, compression=None)
@@ -193,14 +194,14 @@ def with_labels(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("variant", ["older layout", "text labels", "shuffled rows"])
-def test_other_layouts_codes_and_row_orders_read_alike(cli, tmp_path, syria_db, variant):
+def test_other_layouts_codes_and_row_orders_read_alike(cli, tmp_path, syria_db, db_path, variant):
     frame = sample_frame()
     changed = {
         "older layout": lambda: older_layout(frame),
         "text labels": lambda: with_labels(frame),
         "shuffled rows": lambda: frame.sample(frac=1, random_state=7),
     }[variant]()
-    db = tmp_path / "variant.db"
+    db = db_path
     result = import_cli(cli, db, write(changed, tmp_path / "variant.csv"))
     assert result.exit_code == 0, result.output
     for scope in (year_scope(2022), month_scope(2022, 3)):
@@ -230,9 +231,8 @@ def test_hand_written_exports_in_both_layouts():
 # -- re-import of an updated export ------------------------------------------------
 
 
-def test_an_updated_export_turns_changed_fatalities_into_revisions(cli, tmp_path, syria_db):
-    db = tmp_path / "updated.db"
-    shutil.copyfile(syria_db, db)
+def test_an_updated_export_turns_changed_fatalities_into_revisions(cli, tmp_path, syria_db, databases):
+    db = databases.copy(syria_db, tmp_path / "updated.db")
     frame = sample_frame()
     fatal = frame.index[frame["fatalities"].astype(int) >= 2]
     raised, lowered, noted = fatal[0], fatal[1], frame.index[0]
@@ -314,36 +314,37 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_input_is_one_line_and_imports_nothing(cli, tmp_path, case):
+def test_bad_input_is_one_line_and_imports_nothing(cli, tmp_path, db_path, databases, case):
     change, line, field, words = BAD[case]
     path = write(change(sample_frame()), tmp_path / "bad.csv")
-    db = tmp_path / "bad.db"
+    db = db_path
     result = import_cli(cli, db, path)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"reportgen: error: {path}:{line}: {field}: ")
     assert words in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
-    assert not db.exists()
+    assert not databases.made(db)
 
 
-def test_a_failing_file_leaves_the_database_unchanged(cli, tmp_path, syria_db):
-    db = tmp_path / "kept.db"
-    shutil.copyfile(syria_db, db)
+def test_a_failing_file_leaves_the_database_unchanged(cli, tmp_path, syria_db, databases):
+    db = databases.copy(syria_db, tmp_path / "kept.db")
+    before = databases.content(db)
     frame = sample_frame()
     frame["event_id_cnty"] = "NEW" + frame["event_id_cnty"]
     frame.loc[len(frame) - 1, "fatalities"] = "-4"
     result = import_cli(cli, db, write(frame, tmp_path / "new.csv"))
     assert result.exit_code == 1
     assert open_store(db, create=False).count_incidents() == 307
+    assert databases.content(db) == before
 
 
-def test_skip_invalid_imports_the_valid_rows_and_writes_the_rejected(cli, tmp_path):
+def test_skip_invalid_imports_the_valid_rows_and_writes_the_rejected(cli, tmp_path, db_path):
     frame = sample_frame()
     bad = {3: ("fatalities", "-2"), 8: ("event_date", "2022-13-01"), 20: ("actor1", "Military Forces of Peru (2000-)")}
     for row, (column, value) in bad.items():
         frame.loc[row, column] = value
     frame.loc[20, "inter1"] = "1"
-    db, rejects = tmp_path / "skip.db", tmp_path / "rejects.csv"
+    db, rejects = db_path, tmp_path / "rejects.csv"
     result = import_cli(cli, db, write(frame, tmp_path / "some-bad.csv"), "acled-syria", "--skip-invalid", str(rejects))
     assert result.exit_code == 0, result.output
     assert "304 incidents added, 0 revised, 0 already stored, 3 rows rejected" in result.output
@@ -371,35 +372,36 @@ def test_skip_invalid_is_for_dataset_formats_and_never_an_input_file(cli, tmp_pa
 
 
 @pytest.mark.parametrize("name", ["export.csv.gz", "export.csv"])
-def test_compressed_exports_are_refused(cli, tmp_path, name):
+def test_compressed_exports_are_refused(cli, tmp_path, db_path, databases, name):
     path = tmp_path / name
     path.write_bytes(gzip.compress(SAMPLE.read_bytes()))
-    result = import_cli(cli, tmp_path / "gz.db", path)
+    result = import_cli(cli, db_path, path)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"reportgen: error: {path}:1: ") and "compressed" in result.stderr
-    assert not (tmp_path / "gz.db").exists()
+    assert not databases.made(db_path)
 
 
-def test_a_row_cut_inside_its_quoted_notes_is_refused(cli, tmp_path):
+def test_a_row_cut_inside_its_quoted_notes_is_refused(cli, tmp_path, db_path, databases):
     text = SAMPLE.read_text(encoding="utf-8")
     cut = text[: text.rindex('"On ') + 30]
     path = tmp_path / "cut.csv"
     path.write_text(cut, encoding="utf-8")
-    result = import_cli(cli, tmp_path / "cut.db", path)
+    result = import_cli(cli, db_path, path)
     assert result.exit_code == 1
     assert f"{path}:{text.count(chr(10))}: " in result.stderr and "malformed CSV" in result.stderr
+    assert not databases.made(db_path)
 
 
-def test_invalid_utf8_is_refused_and_a_bom_is_fine(cli, tmp_path):
+def test_invalid_utf8_is_refused_and_a_bom_is_fine(cli, tmp_path, databases):
     raw = SAMPLE.read_bytes()
     bad = tmp_path / "latin1.csv"
     cut = raw.index(b"\n", raw.index(b"\n") + 1) + 5  # inside the second record (line 3)
     bad.write_bytes(raw[:cut] + b"\xe9" + raw[cut:])
-    result = import_cli(cli, tmp_path / "bad.db", bad)
+    result = import_cli(cli, databases.new(tmp_path / "bad.db"), bad)
     assert result.exit_code == 1 and result.stderr.startswith(f"reportgen: error: {bad}:3: encoding: ")
     with_bom = tmp_path / "excel.csv"
     with_bom.write_bytes(b"\xef\xbb\xbf" + raw)
-    assert "307 incidents added" in import_cli(cli, tmp_path / "bom.db", with_bom).output
+    assert "307 incidents added" in import_cli(cli, databases.new(tmp_path / "bom.db"), with_bom).output
 
 
 def test_a_profile_without_an_acled_mapping_says_so(cli, tmp_path):
@@ -419,9 +421,8 @@ def test_a_rule_on_a_field_acled_does_not_have_is_refused(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_monthly_bulletin_builds_from_the_sample(cli, tmp_path, syria_db):
-    db = tmp_path / "build.db"
-    shutil.copyfile(syria_db, db)
+def test_a_monthly_bulletin_builds_from_the_sample(cli, tmp_path, syria_db, databases):
+    db = databases.copy(syria_db, tmp_path / "build.db")
     out = tmp_path / "out"
     result = cli("--db", db, "--profile", "acled-syria", "build", "--period", "2022-05", "--output", out)
     assert result.exit_code == 0, result.output
