@@ -49,16 +49,18 @@ def import_cli(cli, db: Path, path: Path, *options: str):
 
 
 @pytest.fixture(scope="module")
-def ucdp_db(tmp_path_factory) -> Path:
+def ucdp_db(tmp_path_factory, databases) -> Path | str:
+    """The sample imported once with the ucdp profile (read-only)."""
     from click.testing import CliRunner
 
     from reportgen.cli import main
 
-    db = tmp_path_factory.mktemp("ucdp") / "ucdp.db"
-    result = CliRunner().invoke(main, ["--db", str(db), "--profile", "ucdp", "import", "--format", "ucdp", str(SAMPLE)])
-    assert result.exit_code == 0, result.output
-    assert "265 incidents added" in result.stdout
-    return db
+    def fill(db: Path | str) -> None:
+        result = CliRunner().invoke(main, ["--db", str(db), "--profile", "ucdp", "import", "--format", "ucdp", str(SAMPLE)])
+        assert result.exit_code == 0, result.output
+        assert "265 incidents added" in result.stdout
+
+    return databases.built(tmp_path_factory.mktemp("ucdp") / "ucdp.db", fill)
 
 
 def summary_of(db: Path, scope):
@@ -149,12 +151,12 @@ def test_ids_dates_precisions_and_sides_are_kept(ucdp_db):
     store.close()
 
 
-def test_rows_outside_their_own_range_are_kept_with_a_warning(cli, tmp_path):
+def test_rows_outside_their_own_range_are_kept_with_a_warning(cli, db_path):
     frame = sample_frame()
     odd = [line for line, (_, row) in zip(record_lines(SAMPLE), frame.iterrows(), strict=True)
            if not row["low"] <= row["best"] <= row["high"]]
     assert len(odd) == 2
-    result = import_cli(cli, tmp_path / "u.db", SAMPLE)
+    result = import_cli(cli, db_path, SAMPLE)
     assert result.exit_code == 0
     warnings = [line for line in result.stderr.splitlines() if line.startswith("reportgen: warning:")]
     assert [w.split(":")[3] for w in warnings] == [str(line) for line in odd]
@@ -195,8 +197,8 @@ def test_the_range_is_spread_so_that_it_adds_up(best, carrier, total, expected):
 # -- re-import and bad input -------------------------------------------------------
 
 
-def test_an_updated_release_revises_changed_deaths(cli, tmp_path):
-    db = tmp_path / "u.db"
+def test_an_updated_release_revises_changed_deaths(cli, tmp_path, db_path):
+    db = db_path
     assert import_cli(cli, db, SAMPLE).exit_code == 0
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, compression=None)
     row = frame.index[frame["type_of_violence"] == "3"][0]
@@ -226,7 +228,7 @@ BAD = {
 
 
 @pytest.mark.parametrize("case", BAD)
-def test_bad_input_is_one_line_and_imports_nothing(cli, tmp_path, case):
+def test_bad_input_is_one_line_and_imports_nothing(cli, tmp_path, db_path, databases, case):
     change, value, field, words = BAD[case]
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, compression=None)
     row = 5
@@ -237,19 +239,19 @@ def test_bad_input_is_one_line_and_imports_nothing(cli, tmp_path, case):
         line = record_lines(SAMPLE)[row]
     path = tmp_path / "bad.csv"
     frame.to_csv(path, index=False)
-    result = import_cli(cli, tmp_path / "bad.db", path)
+    result = import_cli(cli, db_path, path)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"reportgen: error: {path}:{line}: {field}: ")
     assert words in result.stderr and result.stderr.count("\n") == 1
-    assert not (tmp_path / "bad.db").exists()
+    assert not databases.made(db_path)
 
 
-def test_skip_invalid_sets_bad_rows_aside(cli, tmp_path):
+def test_skip_invalid_sets_bad_rows_aside(cli, tmp_path, db_path):
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, compression=None)
     frame.loc[[2, 40], "deaths_b"] = "-1"
     path, rejects = tmp_path / "some-bad.csv", tmp_path / "rejects.csv"
     frame.to_csv(path, index=False)
-    result = import_cli(cli, tmp_path / "u.db", path, "--skip-invalid", str(rejects))
+    result = import_cli(cli, db_path, path, "--skip-invalid", str(rejects))
     assert result.exit_code == 0
     assert "263 incidents added, 0 revised, 0 already stored, 2 rows rejected" in result.stdout
     rejected = pd.read_csv(rejects, dtype=str, keep_default_na=False, compression=None)
@@ -257,9 +259,9 @@ def test_skip_invalid_sets_bad_rows_aside(cli, tmp_path):
     assert set(rejected["rejected_field"]) == {"deaths_b"}
 
 
-def test_compressed_files_are_refused(cli, tmp_path):
+def test_compressed_files_are_refused(cli, tmp_path, db_path, databases):
     path = tmp_path / "ged.csv.gz"
     path.write_bytes(gzip.compress(SAMPLE.read_bytes()))
-    result = import_cli(cli, tmp_path / "u.db", path)
+    result = import_cli(cli, db_path, path)
     assert result.exit_code == 1 and "compressed" in result.stderr
-    assert not (tmp_path / "u.db").exists()
+    assert not databases.made(db_path)
