@@ -133,7 +133,7 @@ def region_lines(frame: pd.DataFrame, counts: pd.DataFrame, profile: Profile) ->
             )
             for c in region.categories
         ]
-        counts = [c for c in counts if c.killed]
+        counts = [c for c in counts if c.killed or (c.killed_high or 0) > c.killed]  # a zero best with a range is kept
         total = sum(c.killed for c in counts)
         lines.append(
             RegionLine(

@@ -189,7 +189,7 @@ def published_lines(summary: Summary, profile: Profile) -> dict[str, int]:
         base = f"regions.{r.region}"
         lines[f"{base}.operations"] = r.operations
         lines[f"{base}.killed"] = r.killed
-        for c in r.categories:
+        for c in (c for c in r.categories if c.killed):  # a zero (with a range only) is not written
             lines[f"{base}.{c.category}"] = c.killed
             for sub, n in c.subgroups.items():
                 if n and _cited(profile, c.category, sub, "regions"):

@@ -43,7 +43,7 @@ class RegionLine:
     killed: int
     injured: int
     compact: bool
-    categories: list[CategoryCount]  # in the publisher's order for this region, zeros left out
+    categories: list[CategoryCount]  # in the publisher's order for this region, zeros left out unless their range goes higher
 
 
 @dataclass

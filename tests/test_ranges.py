@@ -352,3 +352,35 @@ def test_a_stale_range_is_refused_and_changes_nothing(db_path):
     assert store.incident(incident.id) == incident and "range_revisions" not in store.incident(incident.id).extra
     assert store.data_version() == version
     store.close()
+
+
+def test_a_region_whose_events_have_a_best_of_zero_states_how_many_it_may_be(built):
+    """UCDP events with a best estimate of 0 and a higher high: their region's line says "no
+    fatalities (up to N)" (or its total's range counts them), and the year's regions add up to the
+    year's range, as the CSV does."""
+    from num2words import num2words
+
+    from reportgen.periods import year_scope
+    from reportgen.wording import tally_text
+
+    frame = built["frame"]
+    rows = frame[frame["date_start"].str[:4] == "2013"]
+    regions = rows["adm_1"].replace("", load_profile("ucdp").mappings["ucdp"].region_default)
+    sums = rows.groupby(regions)[["best", "low", "high"]].sum()
+    zero = sums[(sums["best"] == 0) & (sums["high"] > 0)]
+    assert not zero.empty  # the sample has such a region in 2013
+    store = open_store(built["db"], create=False)
+    try:
+        summary = summarize(store, load_profile("ucdp"), year_scope(2013))
+    finally:
+        store.close()
+    text = tally_text(summary, load_profile("ucdp"))
+    for name, row in zero.iterrows():
+        assert f"-{name}: " in text
+        line = next(line for line in text.splitlines() if line.startswith(f"-{name}: "))
+        assert line.endswith(f"left no fatalities (up to {num2words(int(row['high']))}).")
+    lines = {r.name: r for r in summary.regions}
+    for name, row in sums.iterrows():
+        total = sum_counts(lines[name].categories)
+        high = row["best"] if total.killed_high is None else total.killed_high
+        assert (lines[name].killed, high) == (row["best"], row["high"]), name
