@@ -16,7 +16,7 @@ import pytest
 import sqlalchemy as sa
 from conftest import ON_POSTGRESQL
 
-from reportgen.store import Store, open_store, shown_location
+from reportgen.store import Store, is_server_url, open_store, shown_location
 
 EVER = (date(1900, 1, 1), date(2999, 12, 31))
 
@@ -49,14 +49,14 @@ def shown(location: Path | str) -> str:
 
 def no_database(location: Path | str) -> str:
     """The end of the one-line error of a reader given a database that was never made."""
-    if ON_POSTGRESQL:
+    if is_server_url(location):
         return f"{shown(location)}: no reportgen tables in this database; run `reportgen import` first"
     return f"{location}: no database here; run `reportgen import` or `reportgen demo` first"
 
 
 def never_made(location: Path | str) -> bool:
     """Whether nothing made the database at ``location``: no file, or (PostgreSQL) no tables at all."""
-    if not ON_POSTGRESQL:
+    if not is_server_url(location):
         return not Path(location).exists()
     engine = sa.create_engine(sa.make_url(str(location)).set(drivername="postgresql+psycopg"), poolclass=sa.pool.NullPool)
     try:

@@ -1,18 +1,21 @@
 """Settings: ``--db`` over ``REPORTGEN_DB`` over ``reportgen.toml`` over ``./reportgen.db``.
 
-The CLI tests import a small valid file and look at which database file was
-written, so they check the setting that the command really used.
+The CLI tests import a small valid file and look at which database was
+written, so they check the setting that the command really used. In the PostgreSQL
+run the settings name server databases (all but the default, which is a file).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import ON_POSTGRESQL
+from stores import never_made, new_location
 
 from reportgen.config import CONFIG_FILE, ENV_KEYS, Config, load_config
 from reportgen.errors import ReportgenError
+from reportgen.store import open_store
 
 VALID = Path(__file__).parent / "data" / "ingest" / "valid.csv"
 
@@ -25,12 +28,22 @@ def clean_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-def incidents_in(path: Path) -> int:
-    conn = sqlite3.connect(path)
+def incidents_in(location: Path | str) -> int:
+    store = open_store(location, create=False)
     try:
-        return conn.execute("SELECT count(*) FROM incidents").fetchone()[0]
+        return store.count_incidents()
     finally:
-        conn.close()
+        store.close()
+
+
+@pytest.fixture
+def databases(db_path, request, tmp_path) -> dict[str, Path | str]:
+    """What each name of ``PRECEDENCE`` stands for: itself (a file in the working directory) on SQLite,
+    a new empty database on PostgreSQL; the default ``reportgen.db`` is a file on both."""
+    if not ON_POSTGRESQL:
+        return {name: name for name in ("from-option.db", "from-env.db", "from-file.db", "reportgen.db")}
+    return {"from-option.db": db_path, "from-env.db": new_location(request, tmp_path),
+            "from-file.db": new_location(request, tmp_path), "reportgen.db": "reportgen.db"}
 
 
 # (option, environment, file) -> the database the import writes (relative to the working directory)
@@ -47,16 +60,17 @@ PRECEDENCE = [
 
 
 @pytest.mark.parametrize(("given", "used"), PRECEDENCE, ids=[u + "-" + "-".join(map(str, g)) for g, u in PRECEDENCE])
-def test_the_database_setting_follows_option_env_file_default(given, used, tmp_path, cli):
-    option, env, in_file = given
+def test_the_database_setting_follows_option_env_file_default(given, used, tmp_path, cli, databases):
+    option, env, in_file = (databases.get(name, name) for name in given)
     if in_file:
         (tmp_path / CONFIG_FILE).write_text(f'db = "{in_file}"\n', encoding="utf-8")
     args = ["--db", option] if option else []
-    result = cli(*args, "import", VALID, env={"REPORTGEN_DB": env} if env is not None else None)
+    result = cli(*args, "import", VALID, env={"REPORTGEN_DB": str(env)} if env is not None else None)
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in tmp_path.glob("*.db"))
-    assert written == [used]
-    assert incidents_in(tmp_path / used) == 3
+    assert written == ([used] if databases[used] == used else [])
+    assert incidents_in(databases[used]) == 3
+    assert all(never_made(location) for name, location in databases.items() if name != used)
 
 
 def test_library_precedence(tmp_path, monkeypatch):
@@ -70,15 +84,19 @@ def test_library_precedence(tmp_path, monkeypatch):
     assert load_config().with_overrides(db=None).db == "env.db"  # an option not given overrides nothing
 
 
-def test_a_config_file_named_by_option_wins_over_the_working_directorys(tmp_path, cli):
-    (tmp_path / CONFIG_FILE).write_text('db = "here.db"\n', encoding="utf-8")
+def test_a_config_file_named_by_option_wins_over_the_working_directorys(tmp_path, cli, db_path, request):
     elsewhere = tmp_path / "project"
+    if ON_POSTGRESQL:
+        (here, there), written = (new_location(request, tmp_path), db_path), db_path
+    else:  # a file named in the config file is relative to the file, not to the working directory
+        (here, there), written = ("here.db", "data/there.db"), elsewhere / "data" / "there.db"
+    (tmp_path / CONFIG_FILE).write_text(f'db = "{here}"\n', encoding="utf-8")
     elsewhere.mkdir()
-    (elsewhere / "settings.toml").write_text('db = "data/there.db"\n', encoding="utf-8")
+    (elsewhere / "settings.toml").write_text(f'db = "{there}"\n', encoding="utf-8")
     result = cli("--config", elsewhere / "settings.toml", "import", VALID)
     assert result.exit_code == 0, result.output
-    assert incidents_in(elsewhere / "data" / "there.db") == 3  # relative to the file, not the working directory
-    assert not (tmp_path / "here.db").exists()
+    assert incidents_in(written) == 3
+    assert never_made(here)
 
 
 def test_paths_in_the_file_are_relative_to_the_file(tmp_path):
@@ -141,8 +159,9 @@ def test_a_missing_config_file_named_by_option_is_one_line(tmp_path, cli):
     assert result.stderr == f"reportgen: error: {tmp_path / 'none.toml'}: config file not found\n"
 
 
-def test_the_profile_setting_reaches_the_commands(tmp_path, cli):
+def test_the_profile_setting_reaches_the_commands(tmp_path, cli, db_path):
     (tmp_path / CONFIG_FILE).write_text('profile = "no-such-profile"\n', encoding="utf-8")
-    result = cli("--db", tmp_path / "x.db", "import", VALID)
+    result = cli("--db", db_path, "import", VALID)
     assert result.exit_code == 1
     assert "unknown profile 'no-such-profile'" in result.stderr
+    assert never_made(db_path)
