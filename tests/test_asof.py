@@ -7,7 +7,6 @@ four dead and revised to five on 2023-06-26: the tallies as of the 25th and the
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 
 import pytest
@@ -58,7 +57,6 @@ def test_tallies_either_side_of_the_revision_differ_by_one_death_in_text(cli, sa
         assert new_line == old_line.replace(old, new)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_summaries_either_side_of_the_revision_differ_by_one_death(sample_store, profile):
     before = summarize(sample_store, profile, ytd_scope(date(2023, 6, 25)))
     after = summarize(sample_store, profile, ytd_scope(date(2023, 6, 26)))
@@ -79,7 +77,6 @@ def test_summaries_either_side_of_the_revision_differ_by_one_death(sample_store,
     }
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_as_of_today_is_the_current_state(sample_store, profile):
     now = summarize(sample_store, profile, month_scope(2023, 6))
     later = summarize(sample_store, profile, month_scope(2023, 6, as_of=date(2030, 1, 1)))
@@ -87,13 +84,10 @@ def test_as_of_today_is_the_current_state(sample_store, profile):
 
 
 @pytest.fixture
-def db(sample_db, tmp_path):
-    copy = tmp_path / "sample.db"
-    shutil.copyfile(sample_db, copy)
-    return copy
+def db(sample_location):
+    return sample_location
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_an_incident_recorded_after_the_as_of_day_is_left_out(cli, db, tmp_path):
     """Dated in June, but only documented on 2 July: a June bulletin published on 1 July did not have it."""
     late = tmp_path / "late.csv"
@@ -116,7 +110,6 @@ def test_an_incident_recorded_after_the_as_of_day_is_left_out(cli, db, tmp_path)
         assert new_line == old_line.replace(old, new)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_a_revision_recorded_later_is_undone(db, profile):
     from reportgen.store import open_store
 
