@@ -98,6 +98,15 @@ def test_the_sample_tally_from_postgresql_is_the_golden_one(sample_pair, profile
     assert "has increased to 562;" in server
 
 
+def test_the_date_filter_can_use_the_index_on_postgresql(sample_pair):
+    """The sample is too small for the planner to prefer the index: with sequential scans priced out, it uses it."""
+    conn = sample_pair["postgresql"].conn
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = conn.execute("EXPLAIN SELECT id FROM incidents WHERE date BETWEEN '2023-06-01' AND '2023-06-30'").fetchall()
+    assert any("incidents_date" in row[0] for row in plan), plan
+
+
 def test_both_stores_read_back_rows_revisions_and_months_alike(sample_pair):
     lite, server = sample_pair["sqlite"], sample_pair["postgresql"]
     june = (date(2023, 6, 1), date(2023, 6, 30))
@@ -230,11 +239,15 @@ def test_a_bad_record_after_several_batches_leaves_nothing(kind, new_location, t
     store.close()
 
 
-def test_a_first_import_of_a_long_bad_file_leaves_a_database_without_data(tmp_path, cli, small_batches):
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_first_import_of_a_long_bad_file_leaves_a_database_without_data(kind, new_location, tmp_path, cli, small_batches):
+    location = new_location(kind)
     path = big_csv(tmp_path / "big.csv", 3 * small_batches, bad_last=True)
-    result = cli("--db", tmp_path / "new.db", "import", path)
+    result = cli("--db", location, "import", path)
     assert result.exit_code == 1
-    assert open_store(tmp_path / "new.db", create=False).count_incidents() == 0
+    store = open_store(location, create=False)
+    assert (store.count_incidents(), store.data_version()) == (0, 0)
+    store.close()
 
 
 # -- PostgreSQL: URLs, passwords, schema --------------------------------------

@@ -1,4 +1,4 @@
-"""The SQLite store: schema checks, one transaction per write, date-filtered and as-of reads."""
+"""The store, on whichever kind the run uses: schema checks, one transaction per write, date-filtered and as-of reads."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from reportgen.errors import ReportgenError
 from reportgen.records import Casualty, Incident, Revision
-from reportgen.store import SCHEMA_VERSION, StaleRevision, open_store
+from reportgen.store import SCHEMA_VERSION, StaleRevision, is_server_url, open_store, shown_location
 
 
 def incident(ident: str, day: str, killed: int = 1, **kw) -> Incident:
@@ -25,65 +26,65 @@ def state(store) -> tuple[int, int]:
     return store.count_incidents(), store.data_version()
 
 
-# -- which files are reportgen databases -----------------------------------
+# -- which databases reportgen can read -----------------------------------
 
 
-def other_schema_version(path: Path) -> None:
-    open_store(path).close()
-    conn = sqlite3.connect(path)
-    conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
-    conn.commit()
-    conn.close()
+def other_schema_version(location: Path | str, databases) -> None:
+    open_store(location).close()
+    with databases.connect(location) as conn:
+        conn.execute(sa.text("UPDATE meta SET value = :v WHERE key = 'schema_version'"), {"v": str(SCHEMA_VERSION + 1)})
 
 
-def not_sqlite(path: Path) -> None:
+def foreign_tables(location: Path | str, databases) -> None:
+    with databases.connect(location) as conn:
+        conn.exec_driver_sql("CREATE TABLE incidents (id TEXT, what TEXT)")
+        conn.exec_driver_sql("INSERT INTO incidents VALUES ('x', 'y')")
+
+
+def not_sqlite(path: Path, databases) -> None:
     path.write_text("id,date\nT-001,2023-03-05\n", encoding="utf-8")
 
 
-def empty_sqlite(path: Path) -> None:
+def empty_sqlite(path: Path, databases) -> None:
     conn = sqlite3.connect(path)
     conn.execute("VACUUM")  # writes the header page: a valid SQLite file with no tables
     conn.close()
 
 
-def foreign_sqlite(path: Path) -> None:
-    conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE incidents (id TEXT, what TEXT)")
-    conn.execute("INSERT INTO incidents VALUES ('x', 'y')")
-    conn.commit()
-    conn.close()
+ON_FILES_ONLY = pytest.mark.sqlite_file("a file that is no SQLite database, or one without tables"
+                                       " (a server database without tables is a new one)")
+UNUSABLE = [
+    pytest.param(other_schema_version, f"database schema version {SCHEMA_VERSION + 1}, this reportgen reads version",
+                 id="other-schema-version"),
+    pytest.param(foreign_tables, "not a reportgen database (tables: incidents", id="foreign-tables"),
+    pytest.param(not_sqlite, "not a SQLite database", id="not-sqlite", marks=ON_FILES_ONLY),
+    pytest.param(empty_sqlite, "not a reportgen database (no tables", id="empty-sqlite", marks=ON_FILES_ONLY),
+]
 
 
-UNUSABLE = {
-    "other-schema-version": (other_schema_version, f"database schema version {SCHEMA_VERSION + 1}, this reportgen reads version"),
-    "not-sqlite": (not_sqlite, "not a SQLite database"),
-    "empty-sqlite": (empty_sqlite, "not a reportgen database (no tables"),
-    "foreign-sqlite": (foreign_sqlite, "not a reportgen database (tables: incidents"),
-}
+def untouched(location: Path | str, databases) -> bytes | str:
+    """What a refused command must leave as it was: the file's bytes, or all a server database holds."""
+    return databases.content(location) if is_server_url(location) else Path(location).read_bytes()
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-@pytest.mark.parametrize("make", UNUSABLE.values(), ids=UNUSABLE.keys())
-def test_a_database_reportgen_cannot_read_is_refused_by_the_library(make, db_path):
-    maker, says = make
-    maker(db_path)
+@pytest.mark.parametrize(("maker", "says"), UNUSABLE)
+def test_a_database_reportgen_cannot_read_is_refused_by_the_library(maker, says, db_path, databases):
+    maker(db_path, databases)
     with pytest.raises(ReportgenError, match=re.escape(says)):
         open_store(db_path)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.parametrize("command", [["tally", "--year", "2023"], ["import", "tests/data/ingest/valid.csv"]])
-@pytest.mark.parametrize("make", UNUSABLE.values(), ids=UNUSABLE.keys())
-def test_a_database_reportgen_cannot_read_is_one_line_through_the_cli(make, command, db_path, cli):
-    maker, says = make
-    maker(db_path)
-    content = db_path.read_bytes()
+@pytest.mark.parametrize(("maker", "says"), UNUSABLE)
+def test_a_database_reportgen_cannot_read_is_one_line_through_the_cli(maker, says, command, db_path, databases, cli):
+    maker(db_path, databases)
+    before = untouched(db_path, databases)
     result = cli("--db", db_path, *[str(Path(__file__).parent.parent / c) if c.endswith(".csv") else c for c in command])
     assert result.exit_code == 1
     assert result.stdout == "" and "Traceback" not in result.output
-    assert result.stderr.startswith(f"reportgen: error: {db_path}: ") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith(f"reportgen: error: {shown_location(db_path)}: ") and result.stderr.count("\n") == 1
     assert says in result.stderr
-    assert db_path.read_bytes() == content
+    assert untouched(db_path, databases) == before
 
 
 def test_a_directory_is_not_a_database(tmp_path, cli):
@@ -92,20 +93,24 @@ def test_a_directory_is_not_a_database(tmp_path, cli):
     assert result.stderr.startswith(f"reportgen: error: {tmp_path}: ") and result.stderr.count("\n") == 1
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_a_new_database_records_its_schema_version_and_runs_in_wal_mode(store, db_path):
-    conn = sqlite3.connect(db_path)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
-    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
-    conn.close()
+def test_a_new_database_records_its_schema_version(store, db_path, databases):
+    with databases.connect(db_path, read_only=True) as conn:
+        assert conn.execute(sa.text("SELECT value FROM meta WHERE key = 'schema_version'")).all() == [(str(SCHEMA_VERSION),)]
     assert state(store) == (0, 0)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
-def test_reading_a_missing_database_does_not_create_it(db_path):
-    with pytest.raises(ReportgenError, match="no database here"):
+@pytest.mark.sqlite_file("the journal mode of the file")
+def test_a_new_database_runs_in_wal_mode(store, db_path):
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    conn.close()
+
+
+def test_reading_a_missing_database_does_not_create_it(db_path, databases):
+    says = "no reportgen tables in this database" if is_server_url(db_path) else "no database here"
+    with pytest.raises(ReportgenError, match=says):
         open_store(db_path, create=False)
-    assert not db_path.exists()
+    assert not databases.made(db_path)
 
 
 # -- one transaction per write ---------------------------------------------
@@ -186,7 +191,7 @@ def test_casualty_rows_on_the_sample_month_match_the_sample_file(sample_store):
     assert all("2023-06-01" <= r[1] <= "2023-06-30" for r in rows)
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
+@pytest.mark.sqlite_file("SQLite's query plan (PostgreSQL's: test_postgres.py)")
 def test_the_date_filter_uses_the_index(sample_store):
     plan = sample_store.conn.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM incidents WHERE date BETWEEN '2023-06-01' AND '2023-06-30'"
