@@ -301,8 +301,8 @@ def history_tables(item: History) -> list:
     columns = {name: cells for name, cells in columns.items() if name not in ("by", "correction") or any(cells)}
     for name in columns:
         numeric = name in ("killed", "injured")
-        revisions.add_column(name, justify="right" if numeric else "left", no_wrap=numeric or name == "recorded",
-                             overflow="fold")
+        revisions.add_column(name, justify="right" if numeric else "left", overflow="fold",
+                             no_wrap=numeric or name in ("recorded", "category"))  # the reason wraps instead
     for row in zip(*columns.values(), strict=True):
         revisions.add_row(*(Text(cell) for cell in row))
     current = Table(title=Text("current figures"), title_justify="left")

@@ -109,6 +109,14 @@ def test_history_table_shows_revisions_and_current_figures(cli, db):
     assert "current figures" in result.stdout
 
 
+def test_history_at_80_columns_keeps_each_category_on_one_line(cli, db):
+    result = cli("--db", db, "history", SHAJIRY, env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 80
+    assert [line.split("│")[2].strip() for line in result.stdout.splitlines() if "4 -> 5" in line] == [
+        "combatants", "combatants/national-defence"]
+
+
 def test_history_shows_rich_markup_literally(cli, db):
     reason = "[bold red]FAKE[/] [link=file:///etc/passwd]x[/link] [/]"
     assert cli("--db", db, "revise", SHAJIRY, "--killed", "combatants=6", "--reason", reason).exit_code == 0
