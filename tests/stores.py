@@ -1,6 +1,6 @@
 """Helpers for tests that run on either store (a SQLite file, or PostgreSQL with
-``REPORTGEN_TEST_STORE=postgresql``): more databases than the fixtures hand out, how the
-product names a database in its messages, and what "no database" means on each store.
+``REPORTGEN_TEST_STORE=postgresql``): how the product names a database in its messages,
+what "no database" means on each store, and what a store holds, read through its API.
 
 On SQLite a database nobody created is a file that does not exist; on PostgreSQL it is a
 database without reportgen's tables (a server database is made by its administrator, and
@@ -12,34 +12,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from conftest import ON_POSTGRESQL
 
 from reportgen.store import Store, is_server_url, open_store, shown_location
 
 EVER = (date(1900, 1, 1), date(2999, 12, 31))
-
-
-def new_location(request: pytest.FixtureRequest, folder: Path, name: str = "reportgen.db") -> Path | str:
-    """Where another empty database goes: ``folder / name`` (not created) on SQLite, a new empty database on PostgreSQL."""
-    if ON_POSTGRESQL:
-        cluster = request.getfixturevalue("pg_cluster")
-        return cluster.url(cluster.create_database())
-    return folder / name
-
-
-def sample_copy(request: pytest.FixtureRequest, folder: Path, name: str = "sample.db") -> Path | str:
-    """Another writable copy of the sample data (``sample_location`` hands out one per test)."""
-    if ON_POSTGRESQL:
-        request.getfixturevalue("sample_db")  # the template exists once the session's sample is built
-        cluster = request.getfixturevalue("pg_cluster")
-        return cluster.url(cluster.create_database(template="sample_template"))
-    import shutil
-
-    folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(request.getfixturevalue("sample_db"), folder / name)
-    return folder / name
 
 
 def shown(location: Path | str) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ON_POSTGRESQL
-from stores import never_made, new_location
+from stores import never_made
 
 from reportgen.config import CONFIG_FILE, ENV_KEYS, Config, load_config
 from reportgen.errors import ReportgenError
@@ -37,13 +37,13 @@ def incidents_in(location: Path | str) -> int:
 
 
 @pytest.fixture
-def databases(db_path, request, tmp_path) -> dict[str, Path | str]:
+def named(databases, tmp_path) -> dict[str, Path | str]:
     """What each name of ``PRECEDENCE`` stands for: itself (a file in the working directory) on SQLite,
     a new empty database on PostgreSQL; the default ``reportgen.db`` is a file on both."""
-    if not ON_POSTGRESQL:
-        return {name: name for name in ("from-option.db", "from-env.db", "from-file.db", "reportgen.db")}
-    return {"from-option.db": db_path, "from-env.db": new_location(request, tmp_path),
-            "from-file.db": new_location(request, tmp_path), "reportgen.db": "reportgen.db"}
+    found = {name: name for name in ("from-option.db", "from-env.db", "from-file.db", "reportgen.db")}
+    if ON_POSTGRESQL:
+        found.update({name: databases.new(tmp_path / name) for name in ("from-option.db", "from-env.db", "from-file.db")})
+    return found
 
 
 # (option, environment, file) -> the database the import writes (relative to the working directory)
@@ -60,17 +60,17 @@ PRECEDENCE = [
 
 
 @pytest.mark.parametrize(("given", "used"), PRECEDENCE, ids=[u + "-" + "-".join(map(str, g)) for g, u in PRECEDENCE])
-def test_the_database_setting_follows_option_env_file_default(given, used, tmp_path, cli, databases):
-    option, env, in_file = (databases.get(name, name) for name in given)
+def test_the_database_setting_follows_option_env_file_default(given, used, tmp_path, cli, named):
+    option, env, in_file = (named.get(name, name) for name in given)
     if in_file:
         (tmp_path / CONFIG_FILE).write_text(f'db = "{in_file}"\n', encoding="utf-8")
     args = ["--db", option] if option else []
     result = cli(*args, "import", VALID, env={"REPORTGEN_DB": str(env)} if env is not None else None)
     assert result.exit_code == 0, result.output
     written = sorted(p.name for p in tmp_path.glob("*.db"))
-    assert written == ([used] if databases[used] == used else [])
-    assert incidents_in(databases[used]) == 3
-    assert all(never_made(location) for name, location in databases.items() if name != used)
+    assert written == ([used] if named[used] == used else [])
+    assert incidents_in(named[used]) == 3
+    assert all(never_made(location) for name, location in named.items() if name != used)
 
 
 def test_library_precedence(tmp_path, monkeypatch):
@@ -84,10 +84,11 @@ def test_library_precedence(tmp_path, monkeypatch):
     assert load_config().with_overrides(db=None).db == "env.db"  # an option not given overrides nothing
 
 
-def test_a_config_file_named_by_option_wins_over_the_working_directorys(tmp_path, cli, db_path, request):
+def test_a_config_file_named_by_option_wins_over_the_working_directorys(tmp_path, cli, databases):
     elsewhere = tmp_path / "project"
     if ON_POSTGRESQL:
-        (here, there), written = (new_location(request, tmp_path), db_path), db_path
+        here, there = databases.new(tmp_path / "here.db"), databases.new(tmp_path / "there.db")
+        written = there
     else:  # a file named in the config file is relative to the file, not to the working directory
         (here, there), written = ("here.db", "data/there.db"), elsewhere / "data" / "there.db"
     (tmp_path / CONFIG_FILE).write_text(f'db = "{here}"\n', encoding="utf-8")

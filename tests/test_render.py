@@ -1,8 +1,7 @@
 """The render stage: real HTML, real WeasyPrint PDFs, the restricted URL fetcher, template overrides.
 
-The sample month is rendered once per module. A month of hostile incident text goes through a
-database of its own in each test that reads it (on either store), and is rendered once per module
-for each different bulletin gathered from those databases.
+The sample month and a month of hostile incident text (stored in a database of its own, on the
+store of the run) are each rendered once per module.
 """
 
 from __future__ import annotations
@@ -22,8 +21,6 @@ from reportgen.build import Job, gather, plan_jobs
 from reportgen.periods import month_scope
 from reportgen.records import Casualty, Incident, Revision
 from reportgen.render import (
-    Bulletin,
-    Rendered,
     RenderSettings,
     render_bulletin,
     render_charts,
@@ -220,12 +217,8 @@ HOSTILE_PLACES = {
 
 
 @pytest.fixture(scope="module")
-def hostile_renders() -> list[tuple[Bulletin, Rendered]]:
-    return []
-
-
-@pytest.fixture
-def hostile(store, profile, settings, hostile_renders):
+def hostile(databases, tmp_path_factory, profile, settings):
+    store = open_store(databases.new(tmp_path_factory.mktemp("hostile") / "hostile.db"))
     incidents = [
         Incident(id=f"H-{key}", date=f"2023-06-{i + 1:02d}", region="homs", province="Homs", district="",
                  location=place, perpetrator="ISIS", kind="ambush",
@@ -239,11 +232,8 @@ def hostile(store, profile, settings, hostile_renders):
     store.add_revisions([Revision("H-script", "combatants", "", 1, 2, 1, 0,
                                   "<script>r()</script> {{ 7*7 }}", "2023-06-25")])
     bulletin = gather(store, profile, Job("month", month_scope(2023, 6)))
-    for gathered, rendered in hostile_renders:
-        if gathered == bulletin:  # rendering is a function of the bulletin and the settings
-            return rendered
-    hostile_renders.append((bulletin, render_bulletin(bulletin, settings)))
-    return hostile_renders[-1][1]
+    store.close()
+    return render_bulletin(bulletin, settings)
 
 
 def test_hostile_text_is_inert_in_html(hostile):
@@ -421,7 +411,7 @@ def test_hostile_organisation_stays_one_metadata_string(june_bulletin, june_char
 def test_the_incident_table_is_capped_and_says_where_the_rest_are(june_bulletin, june_charts, settings):
     from dataclasses import replace
 
-    from reportgen.render import INCIDENT_LIMIT
+    from reportgen.render import INCIDENT_LIMIT, Bulletin
 
     rows = june_bulletin.summary.incident_rows
     many = rows * (INCIDENT_LIMIT // len(rows) + 2)
