@@ -111,12 +111,12 @@ def ranged_month(frame: pd.DataFrame) -> str:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict:
-    """The UCDP sample imported, and its most ranged month built through the CLI."""
+def built(tmp_path_factory, databases) -> dict:
+    """The UCDP sample imported (into a database on the store of the run), and its most ranged month built through the CLI."""
     frame = sample_frame()
     month = ranged_month(frame)
     folder = tmp_path_factory.mktemp("ranges")
-    db, out = folder / "ucdp.db", folder / "output"
+    db, out = databases.new(folder / "ucdp.db"), folder / "output"
     run("--db", db, "--profile", "ucdp", "import", "--format", "ucdp", SAMPLE)
     run("--db", db, "--profile", "ucdp", "build", "--period", month, "--output", out)
     bulletin = out / month[:4] / month[5:]
