@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,23 +17,20 @@ POSTS = Path(__file__).parent / "data" / "posts"
 
 
 @pytest.fixture
-def sample_copy(sample_db, tmp_path):
-    copy = tmp_path / "sample.db"
-    shutil.copyfile(sample_db, copy)
-    return copy
+def sample_copy(sample_location):
+    return sample_location
 
 
 @pytest.fixture
-def unrevised_db(tmp_path, profile):
+def unrevised_db(db_path, profile):
     """The sample incidents without the sample revisions (the Shajiry toll still at four)."""
-    path = tmp_path / "unrevised.db"
-    store = open_store(path)
+    store = open_store(db_path)
     import_file(store, profile, SAMPLE_INCIDENTS)
     store.close()
-    return path
+    return db_path
 
 
-def revisions_of(db: Path, incident: str) -> list:
+def revisions_of(db: Path | str, incident: str) -> list:
     store = open_store(db, create=False)
     try:
         return store.revisions_of(incident)
@@ -126,7 +122,6 @@ def test_check_passes_a_consistent_tally(cli):
     assert "inconsistent lines: 0" in result.stdout
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_check_against_the_database(cli, sample_copy):
     result = cli("--db", sample_copy, "check", "--against-db", "--format", "json", SEED)
     assert result.exit_code == 1
@@ -136,7 +131,6 @@ def test_check_against_the_database(cli, sample_copy):
     assert differ == [("regions.deir-ezzor.killed", 171, 172), ("regions.deir-ezzor.combatants", 138, 139)]
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_generated_tally_checks_clean_against_its_database(cli, sample_copy, tmp_path):
     tally = cli("--db", sample_copy, "tally", "--year", "2023")
     assert tally.exit_code == 0, tally.output
@@ -157,7 +151,6 @@ def test_check_needs_a_tally_and_as_of_needs_the_database(cli, tmp_path):
 # -- import --from-text -------------------------------------------------------------
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 def test_seed_is_recognised_as_the_shajiry_update_already_applied(cli, sample_copy):
     before = len(revisions_of(sample_copy, "2023-DZ-SHAJIRY"))
     result = cli("--db", sample_copy, "import", "--from-text", "--yes", SEED)
@@ -212,7 +205,6 @@ def test_import_keeps_its_csv_behaviour_and_refuses_text_options_without_from_te
     assert mixed.exit_code == 1 and "do not apply" in mixed.stderr
 
 
-@pytest.mark.sqlite_file("works on the SQLite file itself")
 @pytest.mark.slow
 def test_every_built_bulletin_text_reads_back_and_checks_clean(cli, sample_copy, tmp_path):
     """Each bulletin.txt (a month's tally and the year's) adds up and matches the database it came from."""
