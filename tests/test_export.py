@@ -31,9 +31,9 @@ FORMULAS = {
 
 
 @pytest.fixture
-def formula_db(tmp_path, profile) -> Path:
+def formula_db(db_path, profile) -> Path | str:
     """Two incidents whose text starts like spreadsheet formulas; one toll revised twice."""
-    db = tmp_path / "formula.db"
+    db = db_path
     store = open_store(db)
     store.add_incidents([
         Incident(id="F-1", date="2023-06-02", region="homs", province="Homs", district="", location="Palmyra",
@@ -52,7 +52,7 @@ def formula_db(tmp_path, profile) -> Path:
     return db
 
 
-def export(cli, db: Path, *args: object, profile: str = "syrian-desert"):
+def export(cli, db: Path | str, *args: object, profile: str = "syrian-desert"):
     result = cli("--db", db, "--profile", profile, "export", *args)
     assert result.exit_code == 0, result.output
     return result
@@ -111,8 +111,8 @@ def test_incidents_of_a_period_only(cli, formula_db):
     assert json.loads(export(cli, formula_db, "incidents", "--format", "json", "--year", "2022").stdout) == []
 
 
-def test_ranges_are_exported_per_incident_and_category(cli, tmp_path):
-    db = tmp_path / "ucdp.db"
+def test_ranges_are_exported_per_incident_and_category(cli, db_path):
+    db = db_path
     assert cli("--db", db, "--profile", "ucdp", "import", "--format", "ucdp", DATA / "ucdp_older.csv").exit_code == 0
     rows = {r["id"]: r for r in json.loads(export(cli, db, "incidents", "--format", "json", profile="ucdp").stdout)}
     first = rows["ged-990001"]
@@ -172,8 +172,8 @@ def test_the_output_file_is_replaced_whole(cli, formula_db, tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 
-def test_an_acled_import_exports_with_its_source_fields(cli, tmp_path):
-    db = tmp_path / "acled.db"
+def test_an_acled_import_exports_with_its_source_fields(cli, db_path):
+    db = db_path
     assert cli("--db", db, "--profile", "acled-syria", "import", "--format", "acled", DATA / "acled_labels.csv").exit_code == 0
     rows = {r["id"]: r for r in json.loads(export(cli, db, "incidents", "--format", "json", profile="acled-syria").stdout)}
     assert rows["SYR900003"]["region_name"] == "Deir Ezzor"
