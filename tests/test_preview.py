@@ -2,7 +2,9 @@
 
 Each server runs in a project folder of its own (``reportgen.toml``, a copy of
 the sample database, a copy of the default profile, an empty user template
-folder). Requests go through ``http.client`` with the path sent exactly as
+folder). On SQLite the database file is in the folder; in the PostgreSQL run
+the config names a copy of the sample on the test server by its URL, and the
+server notices data changes by asking the data version. Requests go through ``http.client`` with the path sent exactly as
 written, so nothing normalises a traversal attempt before the server sees it.
 """
 
@@ -28,9 +30,11 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
+from stores import never_made, no_database, shown
 
 from reportgen.aggregate import summarize
 from reportgen.build import build_bulletins, gather, plan_jobs
+from reportgen.config import load_config
 from reportgen.preview.server import allowed_hosts, create_app
 from reportgen.preview.site import PreviewSettings, Site
 from reportgen.preview.status import built_status
@@ -38,9 +42,7 @@ from reportgen.preview.watch import Changes, Watcher
 from reportgen.profile import SHIPPED, load_profile
 from reportgen.records import Casualty, Incident
 from reportgen.render import RenderSettings, render_html, render_text
-from reportgen.store import open_store
-
-pytestmark = pytest.mark.sqlite_file("its fixtures copy the SQLite file")
+from reportgen.store import is_server_url, open_store
 
 REPO = Path(__file__).resolve().parents[1]
 WAIT = 60  # seconds before a server that never answers fails the test (not a speed check)
@@ -48,15 +50,27 @@ WAIT = 60  # seconds before a server that never answers fails the test (not a sp
 # -- a project and a server ---------------------------------------------------------
 
 
-def make_project(folder: Path, sample_db: Path) -> Path:
-    """A project folder: config, database, profile and an (empty) user template folder."""
+def make_project(folder: Path, database: Path | str) -> Path:
+    """A project folder: config, database, profile and an (empty) user template folder.
+
+    ``database`` is a writable copy of the sample data (``sample_location``): a file is moved into
+    the folder as ``reportgen.db``, which the config names; a PostgreSQL database is named by its URL.
+    """
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(sample_db, folder / "reportgen.db")
+    setting = str(database)
+    if not is_server_url(database):
+        shutil.move(database, folder / "reportgen.db")
+        setting = "reportgen.db"
     shutil.copyfile(SHIPPED / "syrian-desert.toml", folder / "profile.toml")
     (folder / "my-templates" / "html").mkdir(parents=True)
     (folder / "reportgen.toml").write_text(
-        'db = "reportgen.db"\nprofile = "profile.toml"\ntemplates = "my-templates"\noutput = "output"\n', encoding="utf-8")
+        f'db = "{setting}"\nprofile = "profile.toml"\ntemplates = "my-templates"\noutput = "output"\n', encoding="utf-8")
     return folder
+
+
+def database_of(project: Path) -> str:
+    """The database the project's config names: the one its preview server reads."""
+    return load_config(str(project / "reportgen.toml")).db
 
 
 class PreviewServer:
@@ -189,8 +203,9 @@ class EventStream:
 
 
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, sample_db) -> Path:
-    return make_project(tmp_path_factory.mktemp("preview") / "project", sample_db)
+def project(tmp_path_factory, sample_db, databases) -> Path:
+    folder = tmp_path_factory.mktemp("preview")
+    return make_project(folder / "project", databases.copy(sample_db, folder / "sample.db"))
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +275,7 @@ def test_index_lists_every_bulletin_by_year_with_headline_figures(server, projec
     html = reply.text
     assert '<h2 id="year-2023">2023</h2>' in html
     profile = load_profile(str(project / "profile.toml"))
-    store = open_store(project / "reportgen.db", create=False)
+    store = open_store(database_of(project), create=False)
     try:
         jobs = plan_jobs(store)
         for job in jobs:
@@ -287,7 +302,7 @@ def test_a_monthly_draft_is_the_built_html_marked_draft_and_nothing_is_written(s
     assert '<div class="draft-mark" aria-hidden="true">DRAFT</div>' in draft.text
     assert draft.text.count("<svg") == 3
     settings = settings_of(project)
-    store = open_store(project / "reportgen.db", create=False)
+    store = open_store(database_of(project), create=False)
     try:
         job = next(j for j in plan_jobs(store) if j.key == "2023-06")
         bulletin = gather(store, settings.profile, job)
@@ -434,7 +449,7 @@ def raw_request_head(port: int, path: str) -> str:
 @pytest.mark.parametrize("path", ["/", "/2023/06/", "/2023/06/bulletin.html", "/_preview/events",
                                   "/_preview/status", "/_preview/static/preview.js"])
 def test_no_method_but_get_is_accepted(server, project, method, path):
-    store = open_store(project / "reportgen.db", create=False)
+    store = open_store(database_of(project), create=False)
     version = store.data_version()
     reply = request(server.port, path, method=method, body=b"x=1")
     assert reply.status == 405
@@ -546,7 +561,7 @@ def test_status_compares_the_built_copy_with_what_a_build_would_write_now(server
         return json.loads(reply.body)
 
     settings = settings_of(project, draft=False)
-    store = open_store(project / "reportgen.db", create=False)
+    store = open_store(database_of(project), create=False)
     try:
         june = [j for j in plan_jobs(store) if j.key == "2023-06"]
         build_bulletins(store, settings.profile, june, project / "output", settings)
@@ -584,20 +599,20 @@ def index_total(html: str, href: str) -> int:
 
 
 @slow
-def test_a_data_change_reloads_and_markup_in_data_stays_text(tmp_path, sample_db):
-    project = make_project(tmp_path / "project", sample_db)
+def test_a_data_change_reloads_and_markup_in_data_stays_text(tmp_path, sample_location):
+    project = make_project(tmp_path / "project", sample_location)
     running = PreviewServer(project)
     stream = EventStream(running.port)
     try:
         assert "alert(1)" not in request(running.port, "/2023/06/bulletin.html").text  # rendered (and cached) before
         june_before = index_total(request(running.port, "/").text, "/2023/06/")
-        store = open_store(project / "reportgen.db", create=False)
+        store = open_store(database_of(project), create=False)
         store.add_incidents([Incident(
             id="2023-06-900", date="2023-06-20", region="homs", province="Homs", district="", location=HOSTILE,
             perpetrator="ISIS", kind="ambush", summary=HOSTILE, casualties=(Casualty("civilians", "", 2, 0),))])
         store.close()
         data = stream.reload(lambda d: "data" in d["what"])
-        assert data["paths"] == ["reportgen.db"]
+        assert data["paths"] == [shown(sample_location) if is_server_url(sample_location) else "reportgen.db"]
         draft = request(running.port, "/2023/06/bulletin.html")
         assert draft.status == 200
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in draft.text
@@ -610,8 +625,8 @@ def test_a_data_change_reloads_and_markup_in_data_stays_text(tmp_path, sample_db
 
 
 @slow
-def test_ctrl_c_ends_open_event_streams_and_stops_cleanly(tmp_path, sample_db):
-    running = PreviewServer(make_project(tmp_path / "project", sample_db))
+def test_ctrl_c_ends_open_event_streams_and_stops_cleanly(tmp_path, sample_location):
+    running = PreviewServer(make_project(tmp_path / "project", sample_location))
     stream = EventStream(running.port)
     running.proc.send_signal(signal.SIGINT)
     assert running.proc.wait(timeout=WAIT) == 0
@@ -623,10 +638,15 @@ def test_ctrl_c_ends_open_event_streams_and_stops_cleanly(tmp_path, sample_db):
     assert not any("Traceback" in line or "ERROR" in line for line in running.lines), running.lines
 
 
-def test_reading_the_database_is_no_change_but_a_write_is(tmp_path, sample_db):
-    project = make_project(tmp_path / "project", sample_db)
-    db = project / "reportgen.db"
-    watcher = Watcher(str(project / "my-templates"), project / "profile.toml", str(db), Changes())
+def test_reading_the_database_is_no_change_but_a_write_is(tmp_path, sample_location):
+    project = make_project(tmp_path / "project", sample_location)
+    db = database_of(project)
+    watcher = Watcher(str(project / "my-templates"), project / "profile.toml", db, Changes())
+    polled = is_server_url(db)
+
+    def noticed(*files: str):
+        """What the watcher is told: the database's files changed (SQLite), or it is time to ask (PostgreSQL)."""
+        return watcher.on_changes(set() if polled else set(files), data=polled)
 
     async def scenario() -> list:
         await watcher.data.read()
@@ -635,12 +655,12 @@ def test_reading_the_database_is_no_change_but_a_write_is(tmp_path, sample_db):
         reader = open_store(db, create=False)  # a reader comes and goes: -wal created and removed
         reader.count_incidents()
         reader.close()
-        seen.append(await watcher.on_changes({str(db), str(db) + "-wal"}))
+        seen.append(await noticed(db, db + "-wal"))
         writer = open_store(db, create=False)
         writer.add_incidents([Incident(id="x-1", date="2023-06-02", region="homs", province="Homs", district="",
                                        location="Palmyra", perpetrator="ISIS", kind="ambush")])
         writer.close()
-        seen.append(await watcher.on_changes({os.path.realpath(db) + "-wal"}))
+        seen.append(await noticed(os.path.realpath(db) + "-wal"))
         seen.append(await watcher.on_changes({os.path.realpath(project / "my-templates" / "html" / "x.html.j2")}))
         watcher.data.close()
         return seen
@@ -669,12 +689,12 @@ def test_built_status_without_a_server(tmp_path, sample_db, profile):
 # -- the command ------------------------------------------------------------------------------------
 
 
-def test_preview_without_a_database_is_one_line_and_serves_nothing(cli, tmp_path):
-    result = cli("--db", tmp_path / "none.db", "preview", "--port", "0")
+def test_preview_without_a_database_is_one_line_and_serves_nothing(cli, db_path):
+    result = cli("--db", db_path, "preview", "--port", "0")
     assert result.exit_code == 1
-    assert result.stderr.strip().endswith("none.db: no database here; run `reportgen import` or `reportgen demo` first")
+    assert result.stderr.strip().endswith(no_database(db_path))
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "none.db").exists()
+    assert never_made(db_path)
 
 
 def test_preview_on_a_port_in_use_is_one_line(cli, sample_db):

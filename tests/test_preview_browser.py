@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from test_preview import MONTH_OVERRIDE, PreviewServer, make_project
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.sqlite_file("its fixtures copy the SQLite file")]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
@@ -45,8 +45,8 @@ def browser() -> Iterator:
 
 
 @pytest.fixture
-def server(tmp_path: Path, sample_db: Path) -> Iterator[PreviewServer]:
-    running = PreviewServer(make_project(tmp_path / "project", sample_db))
+def server(tmp_path: Path, sample_location: Path | str) -> Iterator[PreviewServer]:
+    running = PreviewServer(make_project(tmp_path / "project", sample_location))
     yield running
     running.stop()
 
