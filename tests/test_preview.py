@@ -4,8 +4,9 @@ Each server runs in a project folder of its own (``reportgen.toml``, a copy of
 the sample database, a copy of the default profile, an empty user template
 folder). On SQLite the database file is in the folder; in the PostgreSQL run
 the config names a copy of the sample on the test server by its URL, and the
-server notices data changes by asking the data version. Requests go through ``http.client`` with the path sent exactly as
-written, so nothing normalises a traversal attempt before the server sees it.
+server notices data changes by asking the data version. Requests go through
+``http.client`` with the path sent exactly as written, so nothing normalises a
+traversal attempt before the server sees it.
 """
 
 from __future__ import annotations
