@@ -97,7 +97,9 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory, profile: Profile, reques
         built = open_store(cluster.url(cluster.create_database("sample_template")))
         load_sample(built, profile)
         built.close()
-        return cluster.url(cluster.create_database("sample", template="sample_template"))
+        location = cluster.url(cluster.create_database("sample", template="sample_template"))
+        request.getfixturevalue("databases").copied_from(location, "sample_template")
+        return location
     path = tmp_path_factory.mktemp("sample") / "sample.db"
     built = open_store(path)
     load_sample(built, profile)
@@ -149,8 +151,13 @@ class Databases:
         template = self.cluster.create_database()
         fill(self.cluster.url(template))
         location = self.cluster.url(self.cluster.create_database(template=template))
-        self._templates[location] = template
+        self.copied_from(location, template)
         return location
+
+    def copied_from(self, location: str, template: str) -> None:
+        """Copies of the server database at ``location`` are made from ``template``, which holds the same
+        and which no test connects to."""
+        self._templates[location] = template
 
     def copy(self, source: Path | str, path: Path) -> Path | str:
         """A private, writable copy of the database at ``source``: the file copied to ``path``, or a new server database."""
