@@ -31,9 +31,13 @@ class Context:
         return load_profile(self.config.profile)
 
     def store(self, create: bool = False):
+        """The database, closed when the command ends, a refused one too (a server session is not left
+        open until the store is collected, e.g. when ``main`` runs in a longer-lived process)."""
         from .store import open_store
 
-        return open_store(self.config.db, create=create)
+        opened = open_store(self.config.db, create=create)
+        click.get_current_context().call_on_close(opened.close)
+        return opened
 
 
 pass_ctx = click.make_pass_decorator(Context)
