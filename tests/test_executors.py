@@ -100,10 +100,13 @@ def test_a_task_shows_no_password_and_pickles_whole(profile):
 @pytest.mark.slow
 def test_a_task_renders_what_the_build_renders(sample_db, profile):
     store = open_store(sample_db, create=False)
-    job = plan_jobs(store, period="2023-06")[0]
-    settings = RenderSettings(profile)
-    first = data_months(store)[0]
-    here = render_bulletin(gather(store, profile, job, first), settings).files()
+    try:
+        job = plan_jobs(store, period="2023-06")[0]
+        settings = RenderSettings(profile)
+        first = data_months(store)[0]
+        here = render_bulletin(gather(store, profile, job, first), settings).files()
+    finally:
+        store.close()
     (task,) = render_tasks([job], settings, str(sample_db), first)
     assert render_task(task) == here
 

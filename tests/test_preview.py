@@ -36,6 +36,7 @@ from stores import never_made, no_database, shown
 from reportgen.aggregate import summarize
 from reportgen.build import build_bulletins, gather, plan_jobs
 from reportgen.config import load_config
+from reportgen.demo import load_sample
 from reportgen.preview.server import allowed_hosts, create_app
 from reportgen.preview.site import PreviewSettings, Site
 from reportgen.preview.status import built_status
@@ -203,10 +204,19 @@ class EventStream:
         self.conn.close()
 
 
+def load_sample_into(location: Path | str) -> None:
+    store = open_store(location)
+    try:
+        load_sample(store, load_profile("syrian-desert"))
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="module")
-def project(tmp_path_factory, sample_db, databases) -> Path:
+def project(tmp_path_factory, databases) -> Path:
+    """The module's project, with a database of the sample data of its own (the session's sample has readers)."""
     folder = tmp_path_factory.mktemp("preview")
-    return make_project(folder / "project", databases.copy(sample_db, folder / "sample.db"))
+    return make_project(folder / "project", databases.built(folder / "sample.db", load_sample_into))
 
 
 @pytest.fixture(scope="module")
@@ -726,8 +736,6 @@ def test_a_watcher_that_fails_says_so(caplog):
 @slow
 def test_a_postgresql_database_is_previewed_its_changes_reload_and_its_password_shows_nowhere(pg_cluster, tmp_path, profile):
     from pg_cluster import EDITOR_PASSWORD
-
-    from reportgen.demo import load_sample
 
     url = pg_cluster.url(pg_cluster.create_database(owner="editor"), "editor", EDITOR_PASSWORD)
     store = open_store(url)
