@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from reportgen.store import Store, is_server_url, open_store, shown_location
+from reportgen.store import Store, is_server_url, shown_location
 
 EVER = (date(1900, 1, 1), date(2999, 12, 31))
 
@@ -47,10 +47,3 @@ def revision_count(store: Store) -> int:
     """How many revisions the store holds (every revision belongs to a stored incident)."""
     return len(store.revisions_recorded(*EVER))
 
-
-def revisions_at(location: Path | str) -> int:
-    store = open_store(location, create=False)
-    try:
-        return revision_count(store)
-    finally:
-        store.close()
