@@ -185,10 +185,9 @@ class Databases:
     def made(self, location: Path | str) -> bool:
         """Whether anything made a database at ``location``: a file, or on PostgreSQL (where the
         database itself is the administrator's) any table in it."""
-        if self.cluster is None:
-            return Path(location).exists()
-        with self.connect(location, read_only=True) as conn:
-            return bool(sa.inspect(conn).get_table_names())
+        from stores import never_made
+
+        return not never_made(location)
 
     def content(self, location: Path | str) -> str:
         """A digest of all the database holds: each table's (and view's) columns, keys and indexes, and every row."""
