@@ -168,10 +168,24 @@ def incident_rows(frame: pd.DataFrame, profile: Profile) -> list[IncidentRow]:
                 killed={c: int(k) for c, k in zip(part["category"], part["killed"], strict=False) if k},
                 injured={c: int(k) for c, k in zip(part["category"], part["injured"], strict=False) if k},
                 operation=bool(first["operation"]),
+                ranges=incident_ranges(part),
             )
         )
     rows.sort(key=lambda r: (r.date, r.id))
     return rows
+
+
+def incident_ranges(part: pd.DataFrame) -> dict[str, list[int]]:
+    """An incident's [low, high] per category, where it has bounds that differ from its figure
+    (a bound missing on one side is the figure)."""
+    found = {}
+    for category, killed, low, high in zip(part["category"], part["killed"], part["killed_low"], part["killed_high"], strict=False):
+        if pd.isna(low) and pd.isna(high):
+            continue
+        bounds = [int(killed) if pd.isna(low) else int(low), int(killed) if pd.isna(high) else int(high)]
+        if bounds != [int(killed), int(killed)]:
+            found[category] = bounds
+    return found
 
 
 def revision_rows(store: Store, scope: Scope) -> list[RevisionRow]:

@@ -59,6 +59,7 @@ class IncidentRow:
     killed: dict[str, int]
     injured: dict[str, int]
     operation: bool
+    ranges: dict[str, list[int]] = field(default_factory=dict)  # category -> [low, high], where a range differs
 
 
 @dataclass

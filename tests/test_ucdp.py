@@ -265,3 +265,37 @@ def test_compressed_files_are_refused(cli, tmp_path, db_path, databases):
     result = import_cli(cli, db_path, path)
     assert result.exit_code == 1 and "compressed" in result.stderr
     assert not databases.made(db_path)
+
+
+def test_each_incident_row_carries_its_events_range(ucdp_db):
+    """Per incident, the best figure and the low and high bounds summed over its categories are the
+    event's ``best``, ``low`` and ``high``; an event without a range has none."""
+    frame = sample_frame().set_index("id")
+    store = open_store(ucdp_db, create=False)
+    try:
+        summary = summarize(store, load_profile("ucdp"), year_scope(2013), detail=True)
+    finally:
+        store.close()
+    assert any(row.ranges for row in summary.incident_rows)
+    for row in summary.incident_rows:
+        event = frame.loc[row.id.removeprefix("ged-")]
+        bounds = {c: row.ranges.get(c, [n, n]) for c, n in {**row.killed, **{c: 0 for c in row.ranges}}.items()}
+        best = sum(row.killed.values())
+        low, high = sum(b[0] for b in bounds.values()), sum(b[1] for b in bounds.values())
+        assert (best, low, high) == (event["best"], event["low"], event["high"]), row.id
+        assert bool(row.ranges) == ((event["low"], event["high"]) != (event["best"], event["best"])), row.id
+
+
+def test_the_incident_table_states_a_ranged_events_range_in_its_cell(cli, ucdp_db, tmp_path):
+    frame = sample_frame()
+    ranged = frame[(frame["high"] > frame["best"]) & (frame["low"] == frame["best"]) & (frame["best"] > 0)
+                   & (frame["deaths_civilians"] == frame["best"])].iloc[0]
+    month = ranged["date_start"][:7]
+    built = cli("--db", ucdp_db, "--profile", "ucdp", "build", "--period", month, "--output", tmp_path)
+    assert built.exit_code == 0, built.output
+    html = (tmp_path / month[:4] / month[5:] / "bulletin.html").read_text(encoding="utf-8")
+    table = html[html.index('<table class="incident-table">'):html.index("</table>", html.index('<table class="incident-table">'))]
+    rows = [r for r in table.split("<tr>") if f">{ranged['date_start'][:10]}<" in r]
+    assert any(f'<td>{ranged["best"]} <span class="range">up to {ranged["high"]}</span></td>' in r for r in rows)
+    in_month = frame[frame["date_start"].str[:7] == month]
+    assert table.count('class="range"') >= ((in_month["low"] != in_month["best"]) | (in_month["high"] != in_month["best"])).sum()
