@@ -16,6 +16,7 @@ vl-convert aborts the whole process (not an exception) on one that reaches a lab
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -117,13 +118,15 @@ def vega_config() -> dict:
     }
 
 
-def to_svg(spec: Mapping[str, Any], name: str = "chart") -> str:
-    """The SVG of a Vega-Lite spec, drawn offline; ids made unique per chart for inlining."""
+def to_svg(spec: Mapping[str, Any], name: str = "chart", language: str = "en") -> str:
+    """The SVG of a Vega-Lite spec, drawn offline; ids made unique per chart for inlining. Dates on
+    its axes are named in ``language`` (a time axis's month names)."""
     import vl_convert
 
     spec = clean_spec(spec)
     refuse_fetching(spec)
-    svg = vl_convert.vegalite_to_svg(spec, config=vega_config(), allowed_base_urls=[])
+    svg = vl_convert.vegalite_to_svg(spec, config=vega_config(), allowed_base_urls=[],
+                                     time_format_locale=time_locale(language))
     return inline_svg(svg, name)
 
 
@@ -293,6 +296,24 @@ def _steps(summary: Summary, language: str) -> list[tuple[str, str]]:
     return [(f"{scope.year:04d}-{m:02d}", names[m - 1]) for m in range(1, 13)]
 
 
+@functools.cache
+def time_locale(language: str) -> dict:
+    """A d3-time-format locale for ``language``, from Babel's CLDR data (Vega's own is English)."""
+    from babel import Locale
+    from babel.dates import get_day_names, get_month_names
+
+    days = [6, 0, 1, 2, 3, 4, 5]  # d3 weeks start on Sunday, Babel's day numbers on Monday
+    periods = Locale.parse(language).day_periods.get("format", {}).get("abbreviated", {})
+    return {
+        "dateTime": "%x, %X", "date": "%-d %b %Y", "time": "%H:%M:%S",
+        "periods": [str(periods.get("am", "AM")), str(periods.get("pm", "PM"))],
+        "days": [str(get_day_names("wide", locale=language)[d]) for d in days],
+        "shortDays": [str(get_day_names("abbreviated", locale=language)[d]) for d in days],
+        "months": [str(get_month_names("wide", locale=language)[m]) for m in range(1, 13)],
+        "shortMonths": month_names(language),
+    }
+
+
 def month_names(language: str) -> list[str]:
     from babel.dates import get_month_names
 
@@ -383,4 +404,4 @@ def bulletin_charts(summary: Summary, running: Summary, profile: Profile, text: 
         "timeline": timeline_chart(summary, profile, text),
         "cumulative": cumulative_chart(running, profile, text, summary.scope.end),
     }
-    return {name: to_svg(chart.to_dict(validate=False), name) for name, chart in specs.items()}
+    return {name: to_svg(chart.to_dict(validate=False), name, profile.language) for name, chart in specs.items()}

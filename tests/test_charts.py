@@ -95,6 +95,19 @@ def test_axis_titles_come_from_the_chart_text(svgs):
     assert "Fatalities since 1 January" in svgs["cumulative"]
 
 
+def axis_labels(svg: str) -> list[str]:
+    return [e.text for e in ElementTree.fromstring(svg).iter() if e.tag.rsplit("}", 1)[-1] == "text" and e.text]
+
+
+def test_the_cumulative_charts_months_are_named_in_the_profiles_language(june, profile):
+    """Vega names months in English; a profile's language names them (CLDR, through Babel),
+    as the year bulletin's month-by-month chart does."""
+    assert {"Jan", "Feb", "Jun"} <= set(axis_labels(bulletin_charts(*june, profile, WORDS)["cumulative"]))
+    french = bulletin_charts(*june, replace(profile, language="fr"), WORDS)["cumulative"]
+    assert {"janv.", "févr.", "juin"} <= set(axis_labels(french))
+    assert not {"Jan", "Feb", "Jun"} & set(axis_labels(french))
+
+
 def test_a_spec_naming_a_data_url_is_refused(listener):
     spec = {"data": {"url": f"{listener.url}/x.csv"}, "mark": "point"}
     with pytest.raises(ChartError, match="data.url"):
