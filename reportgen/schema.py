@@ -8,6 +8,8 @@ transaction with its record; anything else is refused, never changed.
 
 from __future__ import annotations
 
+import json
+
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
@@ -15,7 +17,7 @@ from sqlalchemy.schema import CreateColumn
 
 from .errors import ReportgenError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 TEXT = sa.Text()
 
 schema = sa.MetaData()
@@ -71,6 +73,25 @@ REVISIONS = sa.Table(
     sa.Index("revisions_recorded", "recorded_at"),
     sqlite_autoincrement=True,
 )
+RANGE_REVISIONS = sa.Table(
+    "range_revisions", schema,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", TEXT, sa.ForeignKey("incidents.id"), nullable=False),
+    sa.Column("category", TEXT, nullable=False),
+    sa.Column("subgroup", TEXT, nullable=False, server_default=""),
+    sa.Column("low_old", sa.Integer),  # NULL: no bound (or no row) before
+    sa.Column("high_old", sa.Integer),
+    sa.Column("low_new", sa.Integer),
+    sa.Column("high_new", sa.Integer),
+    sa.Column("reason", TEXT, nullable=False),
+    sa.Column("recorded_at", TEXT, nullable=False),
+    # The as-of join ranks each count's revisions by the time recorded: one index range per count.
+    sa.Index("range_revisions_key", "incident_id", "category", "subgroup", "recorded_at"),
+    sa.Index("range_revisions_recorded", "recorded_at"),
+    sqlite_autoincrement=True,
+)
+# Tables a database of an older schema version lacks until its upgrade makes them.
+ADDED_IN = {"range_revisions": 3}
 
 ROW_COLUMNS = tuple(INCIDENTS.c.keys())  # an incident's row: its fields, then ``extra`` (JSON)
 INCIDENT_COLUMNS = ROW_COLUMNS[:-1]
@@ -142,7 +163,7 @@ def _check_schema(db: Connection, name: str) -> None:
             f"{name}: database schema version {row[0]}, this reportgen reads version"
             f" {SCHEMA_VERSION}; use the matching reportgen release or a new database"
         )
-    _check_tables(db, name, tables)
+    _check_tables(db, name, tables, int(row[0]))
     if row[0] != str(SCHEMA_VERSION):
         _upgrade(db)
 
@@ -163,8 +184,29 @@ def _covering_date_index(db: Connection) -> None:
         db.exec_driver_sql("ALTER TABLE casualties_v2 RENAME TO casualties")
 
 
-# Named upgrades, each from the version it starts at; none changes what the tables hold.
-UPGRADES = {"1": _covering_date_index}
+def _range_revisions_table(db: Connection) -> None:
+    """Version 2 -> 3: range revisions get a table of their own (the as-of reads join it), and
+    those kept so far in each incident's ``extra["range_revisions"]`` move there, in their order."""
+    RANGE_REVISIONS.create(db, checkfirst=True)
+    i = INCIDENTS.c
+    held = db.execute(sa.select(i.id, i.extra).where(i.extra.contains('"range_revisions"', autoescape=True)).order_by(i.id)).all()
+    for incident_id, text in held:
+        extra = json.loads(text)
+        moved = extra.pop("range_revisions", None)
+        if moved is None:  # the words were in some other value
+            continue
+        if moved:
+            db.execute(RANGE_REVISIONS.insert(), [
+                {"incident_id": incident_id, **{k: change.get(k) for k in RANGE_FIELDS}, "subgroup": change.get("subgroup") or ""}
+                for change in moved
+            ])
+        db.execute(INCIDENTS.update().where(i.id == incident_id).values(extra=json.dumps(extra, sort_keys=True)))
+
+
+RANGE_FIELDS = ("category", "subgroup", "low_old", "high_old", "low_new", "high_new", "reason", "recorded_at")
+
+# Named upgrades, each from the version it starts at; none loses what the tables hold.
+UPGRADES = {"1": _covering_date_index, "2": _range_revisions_table}
 
 
 def _upgradable(version: str) -> bool:
@@ -191,10 +233,13 @@ def _upgrade(db: Connection) -> None:
             return
 
 
-def _check_tables(db: Connection, name: str, tables: set[str]) -> None:
-    """The tables and columns are reportgen's, and (SQLite) no trigger or view runs code on our reads or writes."""
+def _check_tables(db: Connection, name: str, tables: set[str], version: int) -> None:
+    """The tables and columns are reportgen's (but those ``version`` predates, which its upgrade
+    makes), and (SQLite) no trigger or view runs code on our reads or writes."""
     inspector = sa.inspect(db)
     for table in schema.sorted_tables:
+        if table.name not in tables and ADDED_IN.get(table.name, 0) > version:
+            continue
         columns = {c["name"] for c in inspector.get_columns(table.name)} if table.name in tables else set()
         if columns != set(table.c.keys()):
             raise ReportgenError(f"{name}: table {table.name} is not the one reportgen makes (schema version {SCHEMA_VERSION})")

@@ -25,6 +25,7 @@ from contextlib import contextmanager, suppress
 from datetime import date
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -34,7 +35,19 @@ from sqlalchemy.pool import NullPool
 from .errors import ReportgenError
 from .periods import day_after
 from .records import Casualty, Incident, Revision
-from .schema import CASUALTIES, INCIDENT_COLUMNS, INCIDENTS, META, REVISIONS, ROW_COLUMNS, SCHEMA_VERSION, TEXT, set_up
+from .schema import (
+    CASUALTIES,
+    INCIDENT_COLUMNS,
+    INCIDENTS,
+    META,
+    RANGE_FIELDS,
+    RANGE_REVISIONS,
+    REVISIONS,
+    ROW_COLUMNS,
+    SCHEMA_VERSION,
+    TEXT,
+    set_up,
+)
 
 __all__ = ["BATCH", "SCHEMA_VERSION", "StaleRevision", "Store", "batches", "is_server_url", "open_store", "redacted", "shown_location"]
 
@@ -145,13 +158,12 @@ class Store:
         """Give an incident's counts new low and high bounds: ``changes`` maps (category, subgroup) to
         (old, new) (low, high) pairs; a missing row is added with no one killed or injured.
 
-        The revisions table holds killed and injured only, so each change is appended to the
-        incident's ``range_revisions`` in ``extra``. Bounds stored other than ``old`` are refused
-        as a stale read. Joins the caller's transaction, if any.
+        Each change is appended to the range revisions (the revisions table holds killed and
+        injured only). Bounds stored other than ``old`` are refused as a stale read. Joins the
+        caller's transaction, if any.
         """
         with self.transaction() as db:
             self._lock_incidents({incident_id})
-            history = []
             for (category, subgroup), (old, new) in sorted(changes.items()):
                 key = {"incident_id": incident_id, "category": category, "subgroup": subgroup}
                 row = db.execute(sa.select(CASUALTIES.c.killed_low, CASUALTIES.c.killed_high)
@@ -161,11 +173,8 @@ class Store:
                 bounds = {"killed_low": new[0], "killed_high": new[1]}
                 db.execute(CASUALTIES.update().where(*_matching(CASUALTIES, key)).values(**bounds) if row
                            else CASUALTIES.insert().values(**key, killed=0, injured=0, **bounds))
-                history.append({"category": category, "subgroup": subgroup, "low_old": old[0], "high_old": old[1],
-                                "low_new": new[0], "high_new": new[1], "reason": reason, "recorded_at": recorded_at})
-            extra = json.loads(db.execute(sa.select(INCIDENTS.c.extra).where(INCIDENTS.c.id == incident_id)).scalar_one())
-            extra["range_revisions"] = [*extra.get("range_revisions", []), *history]
-            db.execute(INCIDENTS.update().where(INCIDENTS.c.id == incident_id).values(extra=json.dumps(extra, sort_keys=True)))
+                db.execute(RANGE_REVISIONS.insert().values(**key, low_old=old[0], high_old=old[1], low_new=new[0],
+                                                           high_new=new[1], reason=reason, recorded_at=recorded_at))
             self._wrote = True
 
     # -- reads ------------------------------------------------------------
@@ -213,12 +222,12 @@ class Store:
         category, subgroup, killed, injured, killed_low, killed_high.
         """
         i, c = INCIDENTS.c, CASUALTIES.c
-        source, killed, injured = _as_of(INCIDENTS.outerjoin(CASUALTIES, c.incident_id == i.id), as_of)
+        source, stood = _as_of(INCIDENTS.outerjoin(CASUALTIES, c.incident_id == i.id), as_of)
         query = (
             sa.select(
                 i.id, i.date, i.region, i.perpetrator, i.kind, i.province, i.location,
                 sa.func.coalesce(c.category, ""), sa.func.coalesce(c.subgroup, ""),
-                sa.func.coalesce(killed, 0), sa.func.coalesce(injured, 0), c.killed_low, c.killed_high,
+                sa.func.coalesce(stood.killed, 0), sa.func.coalesce(stood.injured, 0), stood.killed_low, stood.killed_high,
             )
             .select_from(source)
             .where(*_dated(start, end, as_of))
@@ -235,13 +244,14 @@ class Store:
         figure) and how many rows carry a low and a high bound.
         """
         i, c = INCIDENTS.c, CASUALTIES.c
-        source, killed, injured = _as_of(INCIDENTS.join(CASUALTIES, c.incident_id == i.id), as_of)
+        source, stood = _as_of(INCIDENTS.join(CASUALTIES, c.incident_id == i.id), as_of)
         query = (
             sa.select(
                 i.region, i.perpetrator, c.category, c.subgroup,
-                sa.func.sum(killed), sa.func.sum(injured),
-                sa.func.sum(sa.func.coalesce(c.killed_low, killed)), sa.func.sum(sa.func.coalesce(c.killed_high, killed)),
-                sa.func.count(c.killed_low), sa.func.count(c.killed_high),
+                sa.func.sum(stood.killed), sa.func.sum(stood.injured),
+                sa.func.sum(sa.func.coalesce(stood.killed_low, stood.killed)),
+                sa.func.sum(sa.func.coalesce(stood.killed_high, stood.killed)),
+                sa.func.count(stood.killed_low), sa.func.count(stood.killed_high),
             )
             .select_from(source)
             .where(*_dated(start, end, as_of))
@@ -284,6 +294,13 @@ class Store:
             for row in rows:
                 found.setdefault(row[0], []).append(Revision(*row[:9], bool(row[9]), row[10], row[11]))
         return found
+
+    def range_revisions_of(self, incident_id: str) -> list[dict]:
+        """An incident's range revisions, in the order recorded: dicts of category, subgroup,
+        low_old, high_old, low_new, high_new, reason and recorded_at."""
+        r = RANGE_REVISIONS.c
+        rows = self._rows(sa.select(*(r[k] for k in RANGE_FIELDS)).where(r.incident_id == incident_id).order_by(r.recorded_at, r.id))
+        return [dict(zip(RANGE_FIELDS, row, strict=True)) for row in rows]
 
     def months_with_data(self) -> list[tuple[int, int]]:
         month = sa.func.substr(INCIDENTS.c.date, 1, 7).label("month")
@@ -401,25 +418,48 @@ def _matching(table: sa.Table, key: dict) -> list:
     return [table.c[k] == v for k, v in key.items()]
 
 
-def _as_of(source: sa.FromClause, as_of: date | None) -> tuple[sa.FromClause, sa.ColumnElement, sa.ColumnElement]:
-    """``source`` (which holds the casualties), and their killed and injured as they stood on ``as_of``.
+def _as_of(source: sa.FromClause, as_of: date | None) -> tuple[sa.FromClause, AsOf]:
+    """``source`` (which holds the casualties), and their killed, injured, killed_low and
+    killed_high as they stood on ``as_of``.
 
-    A figure stood at the old value of the first revision recorded after that day, if any: one
-    join to those first revisions (a window function), not a lookup per casualty row.
+    A figure stood at the old value of the first revision recorded after that day, if any, and
+    a range at the old bounds of the first range revision recorded after it: one join to each
+    kind's first later revisions (a window function), not a lookup per casualty row.
     """
     c = CASUALTIES.c
     if as_of is None:
-        return source, c.killed, c.injured
-    r = REVISIONS.c
-    rank = sa.func.row_number().over(partition_by=(r.incident_id, r.category, r.subgroup), order_by=(r.recorded_at, r.id))
-    later = (
-        sa.select(r.incident_id, r.category, r.subgroup, r.killed_old, r.injured_old, rank.label("rank"))
-        .where(r.recorded_at >= day_after(as_of).isoformat()).subquery("later")
+        return source, AsOf(c.killed, c.injured, c.killed_low, c.killed_high)
+    after = day_after(as_of).isoformat()
+    tolls = _first_after(REVISIONS, ("killed_old", "injured_old"), after, "later")
+    ranges = _first_after(RANGE_REVISIONS, ("id", "low_old", "high_old"), after, "later_ranges")
+    source = source.outerjoin(tolls, _first_of(tolls, c)).outerjoin(ranges, _first_of(ranges, c))
+    revised = ranges.c.id.is_not(None)  # an old bound may be NULL: no range (or no row) before
+    return source, AsOf(
+        sa.func.coalesce(tolls.c.killed_old, c.killed), sa.func.coalesce(tolls.c.injured_old, c.injured),
+        sa.case((revised, ranges.c.low_old), else_=c.killed_low), sa.case((revised, ranges.c.high_old), else_=c.killed_high),
     )
+
+
+class AsOf(NamedTuple):
+    """A casualty row's figures as they stood on a day (SQL expressions)."""
+
+    killed: sa.ColumnElement
+    injured: sa.ColumnElement
+    killed_low: sa.ColumnElement
+    killed_high: sa.ColumnElement
+
+
+def _first_after(table: sa.Table, columns: tuple[str, ...], after: str, name: str) -> sa.Subquery:
+    """``table``'s revisions recorded from ``after`` on, with their rank per count (1: the first recorded)."""
+    r = table.c
+    rank = sa.func.row_number().over(partition_by=(r.incident_id, r.category, r.subgroup), order_by=(r.recorded_at, r.id))
+    return (sa.select(r.incident_id, r.category, r.subgroup, *(r[k] for k in columns), rank.label("rank"))
+            .where(r.recorded_at >= after).subquery(name))
+
+
+def _first_of(later: sa.Subquery, c) -> sa.ColumnElement:
     first = later.c
-    on = sa.and_(first.incident_id == c.incident_id, first.category == c.category, first.subgroup == c.subgroup, first.rank == 1)
-    return (source.outerjoin(later, on), sa.func.coalesce(first.killed_old, c.killed),
-            sa.func.coalesce(first.injured_old, c.injured))
+    return sa.and_(first.incident_id == c.incident_id, first.category == c.category, first.subgroup == c.subgroup, first.rank == 1)
 
 
 def _dated(start: date, end: date, as_of: date | None) -> list:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,7 @@ from reportgen.charts import (
     regions_chart,
 )
 from reportgen.cli import main
-from reportgen.periods import month_scope, ytd_scope
+from reportgen.periods import month_scope, year_scope, ytd_scope
 from reportgen.profile import load_profile
 from reportgen.render import RenderSettings, render_html, sum_counts
 from reportgen.store import open_store
@@ -266,11 +267,16 @@ def test_charts_without_ranges_draw_no_error_bars_or_bands(june, profile):
 # -- a re-import that changes a range ---------------------------------------------------------
 
 
-def changed_release(tmp_path: Path, change) -> tuple[Path, pd.Series]:
-    """The sample with one ranged event of one category changed by ``change(row)``; and the new row."""
+def one_ranged_category(numbers: pd.DataFrame) -> pd.Series:
+    return numbers["ranged"] & numbers["one_category"] & (numbers["low"] > 0)
+
+
+def changed_release(tmp_path: Path, change, pick=one_ranged_category) -> tuple[Path, pd.Series]:
+    """The sample with its first event that ``pick`` selects (by default a ranged event of one
+    category) changed by ``change(row)``; and the new row."""
     frame = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False, compression=None)
     numbers = sample_frame()
-    index = numbers.index[numbers["ranged"] & numbers["one_category"] & (numbers["low"] > 0)][0]
+    index = numbers.index[pick(numbers)][0]
     for column, value in change(numbers.loc[index]).items():
         frame.loc[index, column] = str(value)
     path = tmp_path / "release.csv"
@@ -310,7 +316,7 @@ def test_a_release_that_changes_only_the_range_updates_the_stored_range(tmp_path
     assert (after[category].killed_low, after[category].killed_high) == (int(row["low"]), int(row["high"]))
     assert after[category].killed == before[category].killed == int(row["best"])
     assert store.revisions_of(incident_id) == []  # killed and injured did not change
-    history = store.incident(incident_id).extra["range_revisions"]
+    history = store.range_revisions_of(incident_id)
     assert [(h["category"], h["low_old"], h["high_old"], h["low_new"], h["high_new"]) for h in history] == [
         (category, before[category].killed_low, before[category].killed_high, int(row["low"]), int(row["high"]))]
     assert history[0]["reason"] == load_profile("ucdp").mappings["ucdp"].revision_reason
@@ -333,7 +339,7 @@ def test_a_release_that_changes_deaths_and_range_revises_both_in_one_import(tmp_
     category = revision.category
     assert (revision.killed_new - revision.killed_old, after[category].killed) == (2, int(row["best"]))
     assert (after[category].killed_low, after[category].killed_high) == (int(row["low"]), int(row["high"]))
-    (change,) = store.incident(incident_id).extra["range_revisions"]
+    (change,) = store.range_revisions_of(incident_id)
     assert change["recorded_at"] == revision.recorded_at
     store.close()
 
@@ -349,7 +355,7 @@ def test_a_stale_range_is_refused_and_changes_nothing(db_path):
     with pytest.raises(StaleRevision):
         store.revise_bounds(incident.id, {(row.category, ""): ((row.killed_low + 1, row.killed_high), (1, 2))},
                             "test", "2030-01-01T00:00:00")
-    assert store.incident(incident.id) == incident and "range_revisions" not in store.incident(incident.id).extra
+    assert store.incident(incident.id) == incident and store.range_revisions_of(incident.id) == []
     assert store.data_version() == version
     store.close()
 
@@ -384,3 +390,106 @@ def test_a_region_whose_events_have_a_best_of_zero_states_how_many_it_may_be(bui
         total = sum_counts(lines[name].categories)
         high = row["best"] if total.killed_high is None else total.killed_high
         assert (lines[name].killed, high) == (row["best"], row["high"]), name
+
+
+# -- ranges as they stood on a day ------------------------------------------------------------
+
+
+def summaries(db: Path | str, scopes: list) -> list[dict]:
+    """The Summaries of ``scopes`` from the database at ``db``, as dicts without their data version."""
+    store = open_store(db, create=False)
+    try:
+        return [{k: v for k, v in summarize(store, load_profile("ucdp"), s).to_dict().items() if k != "data_version"}
+                for s in scopes]
+    finally:
+        store.close()
+
+
+def scopes_of(row: pd.Series, as_of: date | None) -> list:
+    """The month and the year of the changed event, as of ``as_of``."""
+    year, month = int(row["date_start"][:4]), int(row["date_start"][5:7])
+    return [month_scope(year, month, as_of), year_scope(year, as_of)]
+
+
+def revised_on(db: Path | str, incident_id: str) -> date:
+    """The day the (one) range revision of ``incident_id`` was recorded: the re-import's."""
+    store = open_store(db, create=False)
+    try:
+        (change,) = store.range_revisions_of(incident_id)
+    finally:
+        store.close()
+    return date.fromisoformat(change["recorded_at"][:10])
+
+
+def tally(db: Path | str, *args: object) -> str:
+    result = CliRunner().invoke(main, ["--db", str(db), "--profile", "ucdp", "tally", *map(str, args)])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_a_range_a_release_revised_stood_as_first_imported_the_day_before(tmp_path, db_path, databases):
+    db, original = imported(db_path), imported(databases.new(tmp_path / "original.db"))
+    path, row = changed_release(tmp_path, lambda r: {"low": r["low"] - 1, "high": r["high"] + 5})
+    reimport(db, path)
+    day = revised_on(db, f"ged-{row['id']}")
+    before = day - timedelta(days=1)
+    assert summaries(db, scopes_of(row, before)) == summaries(original, scopes_of(row, before))
+    # From the day it was recorded on, the new range: the same as with no day given, and not the first one.
+    on_the_day, now = summaries(db, scopes_of(row, day)), summaries(db, scopes_of(row, None))
+    assert on_the_day != summaries(original, scopes_of(row, day))
+    for dated, current in zip(on_the_day, now, strict=True):
+        assert {**dated, "scope": None} == {**current, "scope": None}
+    (category,) = [c for c in DEATHS if int(row[c])]
+    month = {(g["category"], g["killed_low"], g["killed_high"]) for g in on_the_day[0]["groups"]}
+    was = {(g["category"], g["killed_low"], g["killed_high"]) for g in summaries(original, scopes_of(row, day))[0]["groups"]}
+    ((name, low, high),) = month - was
+    assert ((name, low + 1, high - 5),) == tuple(was - month), category
+
+
+def test_the_tally_as_of_the_day_before_a_range_revision_is_the_first_imports(tmp_path, db_path, databases):
+    db, original = imported(db_path), imported(databases.new(tmp_path / "original.db"))
+    path, row = changed_release(tmp_path, lambda r: {"low": r["low"] - 1, "high": r["high"] + 5})
+    reimport(db, path)
+    day, month = revised_on(db, f"ged-{row['id']}"), row["date_start"][:7]
+    before = (day - timedelta(days=1)).isoformat()
+    first = tally(original, "--period", month, "--as-of", before)
+    assert tally(db, "--period", month, "--as-of", before) == first
+    assert tally(db, "--period", month, "--as-of", day.isoformat()) == tally(db, "--period", month) != first
+
+
+def a_killed_pair_without_range(numbers: pd.DataFrame) -> pd.Series:
+    """Events without a range whose deaths are of two categories and none of unknown status."""
+    sides = numbers["deaths_a"] + numbers["deaths_b"]
+    return ~numbers["ranged"] & (numbers["deaths_civilians"] > 0) & (sides > 0) & (numbers["deaths_unknown"] == 0)
+
+
+def test_a_count_a_range_revision_added_counts_for_nothing_before_it(tmp_path, db_path, databases):
+    """An event of two categories whose new release gives it a range: the range goes to the unattributed
+    category, a count the event did not have. Before that day it adds no count with a range."""
+    db, original = imported(db_path), imported(databases.new(tmp_path / "original.db"))
+    path, row = changed_release(tmp_path, lambda r: {"high": r["high"] + 3}, pick=a_killed_pair_without_range)
+    incident_id = f"ged-{row['id']}"
+    store = open_store(db, create=False)
+    assert "unattributed" not in whole_rows(store, incident_id)
+    store.close()
+    reimport(db, path)
+    store = open_store(db, create=False)
+    added = whole_rows(store, incident_id)["unattributed"]
+    store.close()
+    assert (added.killed, added.injured, added.killed_low, added.killed_high) == (0, 0, 0, 3)
+    day = revised_on(db, incident_id)
+    before = day - timedelta(days=1)
+    assert summaries(db, scopes_of(row, before)) == summaries(original, scopes_of(row, before))
+    store = open_store(db, create=False)
+    try:
+        start, end = scopes_of(row, None)[0].start, scopes_of(row, None)[0].end
+        sums = {tuple(r[:4]): r[4:] for r in store.casualty_sums(start, end, before) if r[2] == "unattributed"}
+        then = {tuple(r[:4]): r[4:] for r in store.casualty_sums(start, end, day) if r[2] == "unattributed"}
+        rows = [r for r in store.casualty_rows(start, end, before) if r[0] == incident_id and r[7] == "unattributed"]
+    finally:
+        store.close()
+    assert [r[9:] for r in rows] == [(0, 0, None, None)]  # as it stood: no one, no range
+    # Sums: killed, injured, low, high, how many counts have a low and a high. The day it was
+    # recorded, the new count adds its range and one to each number of counts with a range.
+    ((key, (killed, injured, low, high, lows, highs)),) = [(k, v) for k, v in then.items() if v != sums.get(k)]
+    assert sums[key] == (killed, injured, low, high - 3, lows - 1, highs - 1)

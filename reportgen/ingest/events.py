@@ -353,7 +353,7 @@ def toll_revisions(store: Store, path: Path, incident: Incident, recorded: str, 
     if old == new and not bounds_changed:
         return []
     latest = max((r.recorded_at for r in store.revisions_of(incident.id)), default=stored.recorded_at)
-    latest = max([latest, *(r["recorded_at"] for r in stored.extra.get("range_revisions", []))])
+    latest = max([latest, *(r["recorded_at"] for r in store.range_revisions_of(incident.id))])
     if recorded <= latest:
         raise Where(str(path), incident.line).error(
             time_field,
