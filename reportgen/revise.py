@@ -256,17 +256,20 @@ def _plan_row(store: Store, profile: Profile, where: Where, row: dict, earlier: 
 
 @dataclass(frozen=True)
 class History:
-    """An incident, its current figures and every revision of them, oldest first."""
+    """An incident, its current figures and every revision of them, oldest first: of killed and
+    injured, and of the low and high bounds of its counts (``Store.range_revisions_of``)."""
 
     incident: Incident
     revisions: tuple[Revision, ...]
+    range_revisions: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
         incident = asdict(self.incident)
         casualties = incident.pop("casualties")
         for key in ("line", "extra"):
             incident.pop(key)
-        return {"incident": incident, "current": casualties, "revisions": [asdict(r) for r in self.revisions]}
+        ranges = {"range_revisions": list(self.range_revisions)} if self.range_revisions else {}
+        return {"incident": incident, "current": casualties, "revisions": [asdict(r) for r in self.revisions], **ranges}
 
 
 def history(store: Store, incident_id: str) -> History:
@@ -274,7 +277,7 @@ def history(store: Store, incident_id: str) -> History:
     incident = store.incident(incident_id)
     if incident is None:
         raise ReportgenError(f"incident {incident_id!r}: no such incident in {store.path}")
-    return History(incident, tuple(store.revisions_of(incident_id)))
+    return History(incident, tuple(store.revisions_of(incident_id)), tuple(store.range_revisions_of(incident_id)))
 
 
 def history_tables(item: History) -> list:
@@ -305,15 +308,39 @@ def history_tables(item: History) -> list:
                              no_wrap=numeric or name in ("recorded", "category"))  # the reason wraps instead
     for row in zip(*columns.values(), strict=True):
         revisions.add_row(*(Text(cell) for cell in row))
+    tables = [revisions, *_range_table(item)]
     current = Table(title=Text("current figures"), title_justify="left")
     for column in ("category", "killed", "injured"):
         current.add_column(column, justify="left" if column == "category" else "right", overflow="fold")
     for c in item.incident.casualties:
         current.add_row(*(Text(str(cell)) for cell in (_casualty_label(c), c.killed, c.injured)))
-    return [revisions, current]
+    return [*tables, current]
 
 
-def _arrow(old: int, new: int) -> str:
+def _range_table(item: History) -> list:
+    """A table of the changes to the counts' low and high bounds, if there were any."""
+    from rich.table import Table
+    from rich.text import Text
+
+    if not item.range_revisions:
+        return []
+    ranges = Table(title=Text("range revisions"), title_justify="left")
+    for name in ("recorded", "category", "low", "high", "reason"):
+        numeric = name in ("low", "high")
+        ranges.add_column(name, justify="right" if numeric else "left", overflow="fold", no_wrap=name != "reason")
+    for r in item.range_revisions:
+        cells = (r["recorded_at"], _label((r["category"], r["subgroup"])),
+                 _arrow(_bound(r["low_old"]), _bound(r["low_new"])), _arrow(_bound(r["high_old"]), _bound(r["high_new"])),
+                 r["reason"])
+        ranges.add_row(*(Text(cell) for cell in cells))
+    return [ranges]
+
+
+def _bound(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _arrow(old: int | str, new: int | str) -> str:
     return str(new) if old == new else f"{old} -> {new}"
 
 

@@ -493,3 +493,33 @@ def test_a_count_a_range_revision_added_counts_for_nothing_before_it(tmp_path, d
     # recorded, the new count adds its range and one to each number of counts with a range.
     ((key, (killed, injured, low, high, lows, highs)),) = [(k, v) for k, v in then.items() if v != sums.get(k)]
     assert sums[key] == (killed, injured, low, high - 3, lows - 1, highs - 1)
+
+
+def test_history_lists_an_incidents_range_revisions(tmp_path, db_path):
+    import json
+
+    db = imported(db_path)
+    path, row = changed_release(tmp_path, lambda r: {"low": r["low"] - 1, "high": r["high"] + 5})
+    reimport(db, path)
+    incident_id = f"ged-{row['id']}"
+    store = open_store(db, create=False)
+    (before,) = [c for c in whole_rows(store, incident_id).values() if c.killed]
+    store.close()
+    old = (int(row["low"]) + 1, int(row["high"]) - 5)
+    reason = load_profile("ucdp").mappings["ucdp"].revision_reason
+    runner = CliRunner()
+    shown = runner.invoke(main, ["--db", str(db), "history", incident_id], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    table = shown.stdout[shown.stdout.index("range revisions"):shown.stdout.index("current figures")]
+    (line,) = [line for line in table.splitlines() if before.category in line]
+    assert f"{old[0]} -> {row['low']}" in line and f"{old[1]} -> {row['high']}" in line and reason in line
+    data = json.loads(runner.invoke(main, ["--db", str(db), "history", incident_id, "--format", "json"]).stdout)
+    (change,) = data["range_revisions"]
+    assert (change["category"], change["low_old"], change["high_old"], change["low_new"], change["high_new"]) == (
+        before.category, *old, int(row["low"]), int(row["high"]))
+    assert data["revisions"] == []
+    other = f"ged-{sample_frame()['id'].iloc[-1]}"  # an event the release left as it was
+    assert other != incident_id
+    plain = json.loads(runner.invoke(main, ["--db", str(db), "history", other, "--format", "json"]).stdout)
+    assert plain["incident"]["id"] == other and "range_revisions" not in plain
+    assert "range revisions" not in runner.invoke(main, ["--db", str(db), "history", other]).stdout

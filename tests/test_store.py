@@ -244,3 +244,34 @@ def test_an_incident_reads_back_as_written(store):
     store.add_incidents([written])
     assert store.incident("A") == Incident(**{**written.__dict__, "recorded_at": "2023-03-01"})
     assert store.incident("nope") is None
+
+
+def test_ranges_as_of_a_day(store):
+    """Each count's low and high as they stood: the old bounds of its first range revision recorded
+    after the day, else the current ones; a count a range revision added is no one, without a range, before it."""
+    ranged = Incident(id="R", date="2023-06-01", region="homs", province="Homs", district="", location="x",
+                      perpetrator="ISIS", kind="ambush", recorded_at="2023-06-01",
+                      casualties=(Casualty("combatants", "", 5, 0, 4, 8),))
+    store.add_incidents([ranged])
+    store.revise_bounds("R", {("combatants", ""): ((4, 8), (3, 9)), ("civilians", ""): ((None, None), (0, 2))},
+                        "new release", "2023-06-10T12:00:00")
+    store.revise_bounds("R", {("combatants", ""): ((3, 9), (2, 10))}, "newer release", "2023-06-20T08:00:00")
+
+    def rows(as_of):
+        return {r[7]: r[9:] for r in store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30), as_of)}
+
+    def sums(as_of):
+        return {r[2]: r[4:] for r in store.casualty_sums(date(2023, 6, 1), date(2023, 6, 30), as_of)}
+
+    first = {"combatants": (5, 0, 4, 8), "civilians": (0, 0, None, None)}
+    then = {"combatants": (5, 0, 3, 9), "civilians": (0, 0, 0, 2)}
+    now = {"combatants": (5, 0, 2, 10), "civilians": (0, 0, 0, 2)}
+    for day, expected in [(date(2023, 6, 9), first), (date(2023, 6, 10), then), (date(2023, 6, 19), then),
+                          (date(2023, 6, 20), now), (None, now)]:
+        assert rows(day) == expected, day
+        # Sums: killed, injured, low, high (a count without a bound at its killed figure), how many have each bound.
+        assert sums(day) == {k: (killed, injured, killed if low is None else low, killed if high is None else high,
+                                 int(low is not None), int(high is not None))
+                             for k, (killed, injured, low, high) in expected.items()}, day
+    assert [(c["category"], c["low_old"], c["high_old"], c["low_new"], c["high_new"]) for c in store.range_revisions_of("R")] == [
+        ("civilians", None, None, 0, 2), ("combatants", 4, 8, 3, 9), ("combatants", 3, 9, 2, 10)]
