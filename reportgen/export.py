@@ -68,8 +68,13 @@ def incidents_table(store: Store, profile: Profile, scope: Scope | None = None) 
         columns += [(f"{key}_killed", "int"), (f"{key}_injured", "int")]
         if key in ranged:
             columns += [(f"{key}_killed_low", "int"), (f"{key}_killed_high", "int")]
-    columns += [("subgroups", "text"), ("revisions", "revisions"), ("extra", "json")]
+    columns += [("subgroups", "text"), ("revisions", "revisions")]
+    columns += [("range_revisions", "range_revisions")] if ranged else []
+    columns += [("extra", "json")]
     rows = [_incident_row(profile, i, store.revisions_of(i.id), categories, ranged) for i in incidents]
+    if ranged:  # the changes of low and high bounds that re-imports recorded
+        for row in rows:
+            row["range_revisions"] = store.range_revisions_of(row["id"])
     return Table(tuple(columns), rows)
 
 
@@ -158,7 +163,7 @@ def neutralised(text: str) -> str:
 def _csv_cell(value: object, kind: str) -> object:
     if value is None:
         return ""
-    if kind in ("json", "revisions"):
+    if kind in ("json", "revisions", "range_revisions"):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str):
         return neutralised(value)
@@ -186,8 +191,12 @@ def _arrow_type(kind: str):
         ("killed_old", pa.int64()), ("killed_new", pa.int64()), ("injured_old", pa.int64()),
         ("injured_new", pa.int64()), ("reason", pa.string()), ("correction", pa.bool_()), ("recorded_by", pa.string()),
     ])
+    range_revision = pa.struct([
+        ("category", pa.string()), ("subgroup", pa.string()), ("low_old", pa.int64()), ("high_old", pa.int64()),
+        ("low_new", pa.int64()), ("high_new", pa.int64()), ("reason", pa.string()), ("recorded_at", pa.string()),
+    ])
     return {"text": pa.string(), "int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(),
-            "json": pa.string(), "revisions": pa.list_(revision)}[kind]
+            "json": pa.string(), "revisions": pa.list_(revision), "range_revisions": pa.list_(range_revision)}[kind]
 
 
 def to_parquet(table: Table) -> bytes:

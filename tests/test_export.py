@@ -121,6 +121,38 @@ def test_ranges_are_exported_per_incident_and_category(cli, db_path):
     assert first["extra"]["date_prec"] == 1
 
 
+@pytest.mark.parametrize("fmt", ["json", "csv", "parquet"])
+def test_range_revisions_of_a_reimport_are_exported(cli, db_path, tmp_path, fmt):
+    """A newer release that changes one event's low and high: the incident's ``range_revisions``
+    give the old and new bounds, in each format; the other incidents have none."""
+    db = db_path
+    assert cli("--db", db, "--profile", "ucdp", "import", "--format", "ucdp", DATA / "ucdp_older.csv").exit_code == 0
+    with open(DATA / "ucdp_older.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    event = next(r for r in rows if r["id"] == "990001")
+    event["low"], event["high"] = str(int(event["low"]) - 1), str(int(event["high"]) + 3)
+    release = tmp_path / "release.csv"
+    with open(release, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    assert cli("--db", db, "--profile", "ucdp", "import", "--format", "ucdp", release).exit_code == 0
+    out = tmp_path / f"incidents.{fmt}"
+    export(cli, db, "incidents", "--format", fmt, "-o", out, profile="ucdp")
+    if fmt == "json":
+        exported = {r["id"]: r["range_revisions"] for r in json.loads(out.read_text(encoding="utf-8"))}
+    elif fmt == "csv":
+        exported = {r["id"]: json.loads(r["range_revisions"]) for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8")))}
+    else:
+        exported = {r["id"]: r["range_revisions"] for r in pq.read_table(out).to_pylist()}
+    changes = exported.pop("ged-990001")
+    assert changes and all(c["recorded_at"] and c["category"] for c in changes)
+    # the event's bounds are spread over its categories: their changes add up to the event's
+    assert sum(c["low_new"] - c["low_old"] for c in changes) == -1
+    assert sum(c["high_new"] - c["high_old"] for c in changes) == 3
+    assert exported and all(v == [] for v in exported.values())
+
+
 def test_summary_json_is_the_summary(cli, sample_db, profile):
     data = json.loads(export(cli, sample_db, "summary", "--period", "2023-06", "--format", "json").stdout)
     store = open_store(sample_db, create=False)
