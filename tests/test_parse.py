@@ -186,6 +186,59 @@ def test_reflowed_bullets_become_units():
         ("-", "Homs desert: 53 operations left 2 fatalities:")]
 
 
+ACTIVE = "Homs province: On May 3, 2024, ISIS cells {verb} near Al-Sukhnah town in the eastern countryside of Homs, {killing}."
+
+
+@pytest.mark.parametrize(("verb", "killing", "category", "subgroup", "killed", "injured"), [
+    ("opened fire on shepherds", "killing three civilians and injuring four others", "civilians", None, 3, 4),
+    ("opened fire on two members of the Iranian-backed militias", "killing them instantly", "combatants", "iranian-backed", 2, None),
+    ("ambushed a bus carrying members of regime forces", "killing four of them", "combatants", None, 4, None),
+    ("attacked two members of the “National Defence”", "killing both", "combatants", "national-defence", 2, None),
+    ("shot a civilian", "killing him", "civilians", None, 1, None),
+])
+def test_an_incident_told_in_the_active_voice(profile, verb, killing, category, subgroup, killed, injured):
+    flat = parse_text(ACTIVE.format(verb=verb, killing=killing), profile).flat()
+    assert (flat["incident.category"], flat.get("incident.subgroup"), flat["incident.killed"]) == (category, subgroup, killed)
+    assert (flat.get("incident.injured"), flat["incident.perpetrator"], flat["incident.place"]) == (injured, "ISIS", "Al-Sukhnah")
+
+
+def test_killing_them_with_no_group_named_reads_no_victims(profile):
+    reading = parse_text(ACTIVE.format(verb="opened fire on a car", killing="killing them"), profile)
+    assert reading.incident is None or reading.flat().get("incident.killed") is None
+
+
+def test_an_earlier_toll_with_a_date_between_gives_the_count_and_the_group(profile):
+    text = ("Deir Ezzor province: The death toll of the ambush on a military bus near Al-Shola town has risen to seven, "
+            "after two soldiers succumbed to their wounds.\n\n"
+            "SOHR activists had documented, on April 11, 2024, the death of five members of regime forces in the ambush.")
+    flat = parse_text(text, profile).flat()
+    assert (flat["incident.killed"], flat["incident.killed_before"], flat["incident.category"]) == (7, 5, "combatants")
+    assert (flat["incident.toll_update"], flat["incident.cause"]) == (True, "died of wounds")
+
+
+def test_another_person_and_among_the_dead_count_in_a_region(profile):
+    landmines = load_profile("landmines")
+    text = ("According to SOHR statistics, the number of civilians killed by landmines and war remnants since early 2022 "
+            "has increased to 52.\nThe casualties are distributed regionally as follows:\n"
+            "- Regime-controlled areas: 51 fatalities. Among the dead were 19 truffle pickers.\n"
+            "- “Peace Spring” area: A civilian was killed and another was injured.\n")
+    flat = parse_text(text, landmines).flat()
+    assert flat["regions.regime.civilians.truffle-pickers"] == 19
+    assert (flat["regions.peace-spring.killed"], flat["regions.peace-spring.injured"]) == (1, 1)
+
+
+def test_a_group_the_profile_does_not_know_has_one_key_in_singular_and_plural(profile):
+    text = ("According to SOHR statistics, the number of fatalities in military operations in the Syrian desert since "
+            "early 2022 has increased to 5; and they are as follows:\n"
+            "• Five civilians, including four shepherds, were killed in attacks by ISIS in the Syrian desert.\n"
+            "Here is a regional distribution of ISIS attacks:\n"
+            "-Homs desert: Four operations left four fatalities:\nFour civilians, including three shepherds.\n"
+            "-Hama desert: One operation left one fatality:\nOne civilian, including a shepherd.\n")
+    flat = parse_text(text, profile).flat()
+    assert (flat["groups.civilians.shepherds"], flat["regions.homs.civilians.shepherds"], flat["regions.hama.civilians.shepherds"]) == (4, 3, 1)
+    assert not any(key.endswith(".shepherd") for key in flat)
+
+
 @pytest.mark.parametrize(("phrase", "category", "subgroup", "known"), [
     ("Six civilian", "civilians", "", True),
     ("regime soldiers", "combatants", "", True),
@@ -269,6 +322,9 @@ SHAPES = {
     "long-including": lambda n: ("• 5 combatants" + ", including 3 civilians and 2 women" * 50 + "\n") * (n // 1800 + 1),
     "long-ones": lambda n: ("1 " * 900 + "\n") * (n // 1800 + 1),
     "long-colons": lambda n: ("Homs desert: " + "5 operations left " * 100 + "\n") * (n // 1900 + 1),
+    # "killing them" with no group named that the profile knows: every sentence is searched
+    "killing-them": lambda n: "Gunmen shot at two crows of the town near a place, killing them. " * (n // 64 + 1),
+    "long-killing": lambda n: ("Two crows of the barn " * 20 + "killing them " * 90 + "\n") * (n // 1600 + 1),
 }
 
 

@@ -14,12 +14,13 @@ import re
 
 from ..profile import Profile
 from .items import Item, ItemReader, Tokens
-from .labels import Labels, clean_label, profile_aliases
+from .labels import Labels, Match, clean_label, profile_aliases
 from .result import Found, IncidentReading, TallyReading, Victims
 from .text import Unit
 from .vocabulary import Vocabulary
 
 MAX_NAME_TOKENS = 5
+MAX_PHRASE_TOKENS = 12
 SCAN_TOKENS = 60
 
 
@@ -52,17 +53,20 @@ class IncidentReader:
         add(Found("incident.perpetrator", perpetrator, perpetrator is not None, p_line))
         kind, k_line = self._kind(body)
         add(Found("incident.kind", kind, kind is not None, k_line))
+        before, injured, b_line, i_line, used_more = self._before_and_injured(body)
+        used |= used_more
+        if not victims and killed is not None and before is not None and before.match.known:
+            # "has risen to seven, after two soldiers succumbed": the group is the one the earlier toll named
+            victims, killed_line = [Victims(before.category, before.match.subgroup, before.match.label, killed)], b_line
         first = victims[0] if victims else None
         add(Found("incident.category", first.category if first else None, first is not None, killed_line))
         add(Found("incident.subgroup", first.subgroup if first and first.subgroup else None,
                   bool(first and first.subgroup), killed_line))
         add(Found("incident.killed", killed, killed is not None, killed_line))
-        before, injured, b_line, i_line, used_more = self._before_and_injured(body)
-        used |= used_more
-        add(Found("incident.killed_before", before, before is not None, b_line))
+        add(Found("incident.killed_before", before and before.count, before is not None, b_line))
         add(Found("incident.injured", injured, injured is not None, i_line,
                   "stated with the earlier toll" if injured is not None and i_line == b_line else ""))
-        update, u_line, note = self._toll_update(body, before)
+        update, u_line, note = self._toll_update(body, before is not None)
         add(Found("incident.toll_update", update, True, u_line, note))
         cause, c_line = self._cause(body) if update else (None, None)
         add(Found("incident.cause", cause, cause is not None, c_line))
@@ -78,7 +82,7 @@ class IncidentReader:
         for index, unit in body:
             if " | " in unit.text:
                 continue
-            found = self._toll_sentence(unit) or self._killed_sentence(unit)
+            found = self._toll_sentence(unit) or self._killed_sentence(unit) or self._killing_clause(unit)
             if found:
                 victims, killed = found
                 return victims, killed, unit.line, {index}
@@ -133,6 +137,63 @@ class IncidentReader:
             toks.i = max(toks.i, start + 1)  # never read the same words twice
         return None
 
+    def _killing_clause(self, unit: Unit) -> tuple[list[Victims], int] | None:
+        """"Gunmen opened fire on two members of ..., killing them": the active voice.
+
+        The victims are counted after "killing" ("killing three civilians"), or
+        are the group named before it ("killing them", "killing four of them").
+        """
+        words = Tokens.of(unit.text).words[: 2 * SCAN_TOKENS]
+        named: list[tuple[int, float, int | None, Match]] | None = None
+        for j in range(len(words)):
+            n = self.vocab.at("killing", words, j)
+            if not n:
+                continue
+            items = self.items.items(Tokens(words, j + n))
+            if items and all(i.match.known for i in items):
+                return [self._victim(i) for i in items], sum(i.count for i in items)
+            said = self._referring_count(Tokens(words, j + n))
+            if said is None:
+                continue
+            named = self._groups_named(words) if named is None else named
+            # the object named with a count ("a civilian", "two members of ...") before the subject ("ISIS cells")
+            best = max(((score, end, count, match) for end, score, count, match in named if end <= j),
+                       key=lambda found: (found[2] is not None, *found[:2]), default=None)
+            count = best and (said[0] or best[2])
+            if count:
+                return [Victims(best[3].category, best[3].subgroup, best[3].label, count)], count
+        return None
+
+    def _referring_count(self, toks: Tokens) -> tuple[int | None, int] | None:
+        """How many "them" are ("them": None, all those named; "four of them": 4; "both": 2) and the tokens used."""
+        if n := self.vocab.at("them", toks.words, toks.i):
+            return {"both": 2, "him": 1, "her": 1}.get(toks.peek().casefold()), n
+        value = self.vocab.count(toks.peek()) if toks.peek() else None
+        if value is not None and (n := self.vocab.at("of_them", toks.words, toks.i + 1)):
+            return value, n + 1
+        return None
+
+    def _groups_named(self, words: list[str]) -> list[tuple[int, float, int | None, Match]]:
+        """Each known group a phrase names (end, score, its count if any, match): "two members of the Iranian-backed militias".
+
+        A phrase runs from any word to the next punctuation, place word ("in",
+        "near") or verb, and at most ``MAX_PHRASE_TOKENS`` words.
+        """
+        ends, end = [0] * len(words), len(words)
+        for k in range(len(words) - 1, -1, -1):  # one pass: where the phrase from each word stops
+            if words[k] in ",;:." or self.vocab.at("place_before", words, k) or self.vocab.at("label_ends", words, k) \
+                    or self.vocab.at("killing", words, k):
+                end = k
+            ends[k] = min(end, k + MAX_PHRASE_TOKENS)
+        found = []
+        for s, e in enumerate(ends):
+            counted = self.items.count_at(Tokens(words[:e], s))
+            label = clean_label(" ".join(words[s + (counted[1] if counted else 0) : e]))
+            match = self.labels.group(label) if label else None
+            if match is not None and match.known:
+                found.append((e, match.score, counted[0] if counted else None, match))
+        return found
+
     def _killed_verb_next(self, toks: Tokens) -> bool:
         i = toks.i + (1 if toks.peek() == "," else 0)
         return bool(self.vocab.at("killed_verbs", toks.words, i))
@@ -146,20 +207,31 @@ class IncidentReader:
         return Victims(item.match.category, item.match.subgroup, item.match.label, item.count)
 
     def _before_and_injured(self, body: list[tuple[int, Unit]]):
-        before = injured = b_line = i_line = None
+        """The earlier toll (an item: "the death of five members of regime forces"), the injured, their lines."""
+        before: Item | None = None
+        injured = b_line = i_line = None
         used = set()
         for index, unit in body:
             text = unit.text
             if before is None and (m := self.vocab.pattern("before").search(text)):
-                toks = Tokens.of(text[m.end():])
-                found = self.items.count_at(toks)
-                if found:
-                    before, b_line = found[0], unit.line
+                before = self._earlier_toll(text, m.end())
+                if before is not None:
+                    b_line = unit.line
                     used.add(index)
             if injured is None:
                 injured = self._injured_in(text)
                 i_line = unit.line if injured is not None else None
         return before, injured, b_line, i_line, used
+
+    def _earlier_toll(self, text: str, start: int) -> Item | None:
+        """The count after "had documented", also past a date put between ("had documented, on April 11, the death of")."""
+        toks = Tokens.of(text[start:])
+        if self.items.count_at(toks) is None and (d := self.vocab.pattern("death_of").search(text, start, start + 80)):
+            toks = Tokens.of(text[d.end():])
+        found = self.items.count_at(toks)
+        if found is None:
+            return None
+        return self.items.item(Tokens(toks.words, toks.i)) or Item(found[0], Match("", "", known=False))
 
     def _injured_in(self, text: str) -> int | None:
         if m := self.vocab.pattern("injury_of").search(text):
@@ -307,7 +379,7 @@ class IncidentReader:
 
     # -- toll update ----------------------------------------------------------
 
-    def _toll_update(self, body: list[tuple[int, Unit]], before: int | None) -> tuple[bool, int | None, str]:
+    def _toll_update(self, body: list[tuple[int, Unit]], before: bool) -> tuple[bool, int | None, str]:
         for _, unit in body:
             m = self.vocab.pattern("toll_update").search(unit.text)
             if m:
@@ -315,7 +387,7 @@ class IncidentReader:
             n = self.vocab.pattern("number_of").search(unit.text)
             if n and self.vocab.pattern("risen").search(unit.text, n.end()):
                 return True, unit.line, "a toll that has risen"
-        if before is not None:
+        if before:
             return True, None, "an earlier toll is cited"
         return False, None, "no sign of an update"
 

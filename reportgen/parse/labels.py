@@ -158,6 +158,7 @@ class Labels:
         for family in (self.groups, self.regions, self.actors):
             family.weigh()
         self._cache: dict[tuple[str, str], Match] = {}
+        self._new_keys: dict[tuple[str, ...], str] = {}
         self.region_noise = noise
 
     # -- building ----------------------------------------------------------
@@ -233,7 +234,7 @@ class Labels:
             n = len(head)
             rest = phrase.tokens[n:]
             if n and tuple(phrase.tokens[:n]) == head and rest and not set(rest) & best.tokens:
-                return Match(phrase.text, best.key, best.key, slug(phrase.words[n:]), True, score)
+                return Match(phrase.text, best.key, best.key, self._new_key(phrase.words[n:]), True, score)
         return Match(phrase.text, best.key, best.key, "", True, score)
 
     def subgroup(self, category: str, text: str) -> Match:
@@ -252,7 +253,7 @@ class Labels:
         whole = self.group(text)
         if whole.known and whole.category == category and not whole.subgroup:
             return Match(phrase.text, category, category, "", True, whole.score)
-        unknown = slug(phrase.words)
+        unknown = self._new_key(phrase.words)
         return Match(phrase.text, unknown, category, unknown, False, 0.0)
 
     def is_category(self, text: str) -> bool:
@@ -288,8 +289,12 @@ class Labels:
         return None
 
     def _unknown(self, phrase: Phrase) -> Match:
-        key = slug(phrase.words)
+        key = self._new_key(phrase.words)
         return Match(phrase.text, key, key, "", False, 0.0)
+
+    def _new_key(self, words: list[str]) -> str:
+        """The key of a group the profile does not know: its words, the same for "a shepherd" and "shepherds"."""
+        return self._new_keys.setdefault(tuple(stem(w) for w in words), slug(words))
 
 
 def _starts_with_head(phrase: Phrase, target: Target) -> bool:

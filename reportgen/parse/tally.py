@@ -409,7 +409,7 @@ class TallyReader:
         while not toks.done:
             items = self.items.items(toks)
             if not items:
-                toks.i += 1
+                toks.i += self._another(region, toks) or 1
                 continue
             rest = Tokens(toks.words, toks.i)
             verb = self._verb(rest)
@@ -422,6 +422,16 @@ class TallyReader:
             found_any |= verb is not None
         region.compact = True
         return found_any
+
+    def _another(self, region: _Region, toks: Tokens) -> int:
+        """"... and another was injured": one more person, counted by the verb; the tokens read."""
+        n = self.vocab.at("another", toks.words, toks.i)
+        verb = self._verb(Tokens(toks.words, toks.i + n)) if n else None
+        if verb == "injured":
+            region.injured = (region.injured or 0) + 1
+        elif verb == "killed":
+            region.killed = (region.killed or 0) + 1
+        return n if verb else 0
 
     def _verb(self, toks: Tokens) -> str | None:
         for k in range(3):
