@@ -236,7 +236,7 @@ class IncidentReader:
     def _injured_in(self, text: str) -> int | None:
         if m := self.vocab.pattern("injury_of").search(text):
             toks = Tokens.of(text[m.end():])
-            value = self.vocab.count(toks.peek()) if toks.peek() else None
+            value = 1 if self.vocab.at("another", toks.words, 0) else self.vocab.count(toks.peek()) if toks.peek() else None
             if value is not None:
                 return value
         toks = Tokens.of(text)
@@ -331,7 +331,8 @@ class IncidentReader:
         return " ".join(name), i
 
     def _is_place(self, name: str, province: str | None) -> bool:
-        if province and name.casefold() == province.casefold() or name.casefold() in self.months:
+        if province and name.casefold() == province.casefold() or name.casefold() in self.months \
+                or self.vocab.at("weekdays", [name], 0):
             return False
         if self.labels.region(name).known or self.labels.actor(name) is not None:
             return False

@@ -48,7 +48,7 @@ def _heading(reading: Reading) -> Text:
 def reading_tables(reading: Reading) -> list[Table | Text]:
     """The fields found (and not found) in a post, then the sentences not used."""
     fields = Table(title=_heading(reading), title_justify="left")
-    fields.add_column("field", min_width=25, overflow="fold")
+    fields.add_column("field", no_wrap=True)
     fields.add_column("value", min_width=18, overflow="fold")
     fields.add_column("found")
     fields.add_column("line")
