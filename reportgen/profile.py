@@ -10,6 +10,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import cached_property
 from pathlib import Path
 
 from .errors import ReportgenError
@@ -132,15 +133,32 @@ class Profile:
     notice: dict = field(default_factory=dict)  # phrases of toll-update notices, read by reportgen.notice
 
     def category(self, key: str) -> Category | None:
-        return next((c for c in self.categories if c.key == key), None)
+        return self._categories_by_key.get(key)
+
+    @cached_property
+    def _categories_by_key(self) -> dict[str, Category]:
+        return {c.key: c for c in reversed(self.categories)}  # the first of a key, as a scan finds it
+
+    @cached_property
+    def _regions_by_name(self) -> dict[str, Region]:
+        """Each region under its key, name and aliases, folded; a name two regions share is the first one's."""
+        found: dict[str, Region] = {}
+        for r in self.regions:
+            for name in (r.key, r.name, *r.aliases):
+                found.setdefault(name.casefold(), r)
+        return found
+
+    @cached_property
+    def _actors_by_name(self) -> dict[str, Actor]:
+        found: dict[str, Actor] = {}
+        for a in self.actors:
+            for name in (a.key, a.name):
+                found.setdefault(name.casefold(), a)
+        return found
 
     def region(self, key_or_name: str) -> Region | None:
         """The region of that key, name or alias; with open regions, one named so."""
-        wanted = key_or_name.casefold()
-        found = next(
-            (r for r in self.regions if wanted in (r.key.casefold(), r.name.casefold(), *map(str.casefold, r.aliases))),
-            None,
-        )
+        found = self._regions_by_name.get(key_or_name.casefold())
         if found is None and self.open_regions and key_or_name.strip():
             return self._open_region(key_or_name.strip())
         return found
@@ -165,17 +183,14 @@ class Profile:
         return "*" in self.operations_by
 
     def actor(self, key_or_name: str) -> Actor | None:
-        wanted = key_or_name.casefold()
-        return next(
-            (a for a in self.actors if wanted in (a.key.casefold(), a.name.casefold())), None
-        )
+        return self._actors_by_name.get(key_or_name.casefold())
 
     def is_compact(self, region: Region, fatalities: int) -> bool:
         if region.compact is not None:
             return region.compact
         return fatalities <= self.compact_max_fatalities
 
-    @property
+    @cached_property
     def category_keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.categories)
 
