@@ -203,8 +203,18 @@ def test_an_incident_told_in_the_active_voice(profile, verb, killing, category, 
     assert (flat.get("incident.injured"), flat["incident.perpetrator"], flat["incident.place"]) == (injured, "ISIS", "Al-Sukhnah")
 
 
-def test_killing_them_with_no_group_named_reads_no_victims(profile):
-    reading = parse_text(ACTIVE.format(verb="opened fire on a car", killing="killing them"), profile)
+def test_a_group_the_profile_does_not_know_is_read_as_written_and_said_so(profile):
+    for killing in ("killing two shepherds", "killing two of them"):
+        reading = parse_text(ACTIVE.format(verb="attacked a group of shepherds while they were grazing sheep",
+                                           killing=killing), profile)
+        category = next(f for f in reading.incident.fields if f.field == "incident.category")
+        assert (category.value, category.note) == ("shepherds", "as written: not a category of the profile")
+        assert reading.flat()["incident.killed"] == 2
+
+
+@pytest.mark.parametrize("killing", ["killing them", "killing him"])
+def test_killing_them_with_no_group_named_reads_no_victims(profile, killing):
+    reading = parse_text(ACTIVE.format(verb="opened fire on a car", killing=killing), profile)
     assert reading.incident is None or reading.flat().get("incident.killed") is None
 
 

@@ -59,7 +59,8 @@ class IncidentReader:
             # "has risen to seven, after two soldiers succumbed": the group is the one the earlier toll named
             victims, killed_line = [Victims(before.category, before.match.subgroup, before.match.label, killed)], b_line
         first = victims[0] if victims else None
-        add(Found("incident.category", first.category if first else None, first is not None, killed_line))
+        add(Found("incident.category", first.category if first else None, first is not None, killed_line,
+                  "as written: not a category of the profile" if first and self.profile.category(first.category) is None else ""))
         add(Found("incident.subgroup", first.subgroup if first and first.subgroup else None,
                   bool(first and first.subgroup), killed_line))
         add(Found("incident.killed", killed, killed is not None, killed_line))
@@ -142,9 +143,13 @@ class IncidentReader:
 
         The victims are counted after "killing" ("killing three civilians"), or
         are the group named before it ("killing them", "killing four of them").
+        A group the profile does not know is read as written ("killing two
+        shepherds", "attacked a group of shepherds ..., killing two of them")
+        when no known one is found.
         """
         words = Tokens.of(unit.text).words[: 2 * SCAN_TOKENS]
         named: list[tuple[int, float, int | None, Match]] | None = None
+        unknown: tuple[list[Victims], int] | None = None
         for j in range(len(words)):
             n = self.vocab.at("killing", words, j)
             if not n:
@@ -154,6 +159,8 @@ class IncidentReader:
                 return [self._victim(i) for i in items], sum(i.count for i in items)
             said = self._referring_count(Tokens(words, j + n))
             if said is None:
+                if items and unknown is None:
+                    unknown = [self._victim(i) for i in items], sum(i.count for i in items)
                 continue
             named = self._groups_named(words) if named is None else named
             # the object named with a count ("a civilian", "two members of ...") before the subject ("ISIS cells")
@@ -162,6 +169,27 @@ class IncidentReader:
             count = best and (said[0] or best[2])
             if count:
                 return [Victims(best[3].category, best[3].subgroup, best[3].label, count)], count
+            if unknown is None and (said[0] or 0) > 1:  # "two of them", "both"; "him" may be someone not named
+                unknown = self._unknown_named_before(words, j, said[0])
+        return unknown
+
+    def _unknown_named_before(self, words: list[str], end: int, count: int) -> tuple[list[Victims], int] | None:
+        """The last counted group before ``end``, as written: "a group of shepherds while ..." is "shepherds"."""
+        for s in range(end - 1, -1, -1):
+            counted = self.items.count_at(Tokens(words[:end], s))
+            if not counted:
+                continue
+            start = s + counted[1]
+            start += self.vocab.at("collective", words, start)
+            stop = start
+            while stop < end and words[stop] not in ",;:." and not any(
+                    self.vocab.at(name, words, stop) for name in ("place_before", "label_ends", "object_ends")):
+                stop += 1
+            label = clean_label(" ".join(words[start:stop]))
+            if label:
+                match = self.labels.group(label)
+                return [Victims(match.category, match.subgroup, match.label, count)], count
+            return None
         return None
 
     def _referring_count(self, toks: Tokens) -> tuple[int | None, int] | None:
@@ -177,7 +205,9 @@ class IncidentReader:
         """Each known group a phrase names (end, score, its count if any, match): "two members of the Iranian-backed militias".
 
         A phrase runs from any word to the next punctuation, place word ("in",
-        "near") or verb, and at most ``MAX_PHRASE_TOKENS`` words.
+        "near") or verb, and at most ``MAX_PHRASE_TOKENS`` words. One without a
+        count must follow a word of its clause: at the clause's start it is the
+        subject ("ISIS cells opened fire ...").
         """
         ends, end = [0] * len(words), len(words)
         for k in range(len(words) - 1, -1, -1):  # one pass: where the phrase from each word stops
@@ -188,6 +218,8 @@ class IncidentReader:
         found = []
         for s, e in enumerate(ends):
             counted = self.items.count_at(Tokens(words[:e], s))
+            if not counted and not (s and words[s - 1][:1].islower()):
+                continue  # uncounted, a group is an object only inside a clause ("carrying members of ..."), not its subject
             label = clean_label(" ".join(words[s + (counted[1] if counted else 0) : e]))
             match = self.labels.group(label) if label else None
             if match is not None and match.known:
