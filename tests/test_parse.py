@@ -203,6 +203,25 @@ def test_an_incident_told_in_the_active_voice(profile, verb, killing, category, 
     assert (flat.get("incident.injured"), flat["incident.perpetrator"], flat["incident.place"]) == (injured, "ISIS", "Al-Sukhnah")
 
 
+@pytest.mark.parametrize("sentence", [
+    "Gunmen assas*sinated two members of the “National Defence” in Al-Sukhnah town on May 3, 2024, before fleeing.",
+    "Two members of the “National Defence” were assassinated by gunmen in Al-Sukhnah town on May 3, 2024.",
+])
+def test_an_assassination_in_either_voice(profile, sentence):
+    flat = parse_text(f"Homs province: {sentence}", profile).flat()
+    assert (flat["incident.category"], flat["incident.subgroup"], flat["incident.killed"]) == ("combatants", "national-defence", 2)
+    assert (flat["incident.place"], flat["incident.kind"], flat["incident.date"]) == ("Al-Sukhnah", "assassination", "2024-05-03")
+
+
+def test_a_toll_update_told_with_other_words(profile):
+    text = ("Deir Ezzor province: Two more members of regime forces died of the wounds they sustained in the explosion "
+            "of an IED planted by ISIS cells near Kabajeb village, bringing the death toll of the explosion to nine.\n\n"
+            "SOHR had reported on Saturday, July 6, 2024, that seven soldiers were killed and 15 others sustained injuries.")
+    flat = parse_text(text, profile).flat()
+    assert (flat["incident.killed"], flat["incident.killed_before"], flat["incident.injured"]) == (9, 7, 15)
+    assert (flat["incident.category"], flat["incident.cause"], flat["incident.toll_update"]) == ("combatants", "died of wounds", True)
+
+
 def test_a_group_the_profile_does_not_know_is_read_as_written_and_said_so(profile):
     for killing in ("killing two shepherds", "killing two of them"):
         reading = parse_text(ACTIVE.format(verb="attacked a group of shepherds while they were grazing sheep",

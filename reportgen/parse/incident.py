@@ -21,6 +21,7 @@ from .vocabulary import Vocabulary
 
 MAX_NAME_TOKENS = 5
 MAX_PHRASE_TOKENS = 12
+EARLIER_TOLL_TOKENS = 25
 SCAN_TOKENS = 60
 
 
@@ -154,7 +155,7 @@ class IncidentReader:
             n = self.vocab.at("killing", words, j)
             if not n:
                 continue
-            items = self.items.items(Tokens(words, j + n))
+            items = self.items.items(Tokens(words[: self._object_end(words, j + n)], j + n))
             if items and all(i.match.known for i in items):
                 return [self._victim(i) for i in items], sum(i.count for i in items)
             said = self._referring_count(Tokens(words, j + n))
@@ -191,6 +192,13 @@ class IncidentReader:
                 return [Victims(match.category, match.subgroup, match.label, count)], count
             return None
         return None
+
+    def _object_end(self, words: list[str], start: int) -> int:
+        """Where the victims named after "killing" end: before a place ("in Al-Shuhail town") or a new clause."""
+        for k in range(start, len(words)):
+            if self.vocab.at("place_before", words, k) or (self.vocab.at("object_ends", words, k) and words[k].casefold() != "and"):
+                return k
+        return len(words)
 
     def _referring_count(self, toks: Tokens) -> tuple[int | None, int] | None:
         """How many "them" are ("them": None, all those named; "four of them": 4; "both": 2) and the tokens used."""
@@ -256,14 +264,14 @@ class IncidentReader:
         return before, injured, b_line, i_line, used
 
     def _earlier_toll(self, text: str, start: int) -> Item | None:
-        """The count after "had documented", also past a date put between ("had documented, on April 11, the death of")."""
-        toks = Tokens.of(text[start:])
-        if self.items.count_at(toks) is None and (d := self.vocab.pattern("death_of").search(text, start, start + 80)):
-            toks = Tokens.of(text[d.end():])
-        found = self.items.count_at(toks)
-        if found is None:
-            return None
-        return self.items.item(Tokens(toks.words, toks.i)) or Item(found[0], Match("", "", known=False))
+        """The first group counted after "had documented", past a date put between
+        ("had documented, on April 11, 2024, the death of five ...", "had reported on July 6 that seven soldiers ...")."""
+        words = Tokens.of(text[start:]).words
+        for i in range(min(len(words), EARLIER_TOLL_TOKENS)):
+            found = self.items.count_at(Tokens(words, i))
+            if found is not None:
+                return self.items.item(Tokens(words, i)) or Item(found[0], Match("", "", known=False))
+        return None
 
     def _injured_in(self, text: str) -> int | None:
         if m := self.vocab.pattern("injury_of").search(text):
@@ -281,7 +289,8 @@ class IncidentReader:
         return 1 if self.vocab.pattern("injured_one").search(text) else None
 
     def _injured_word_near(self, words: list[str], i: int) -> bool:
-        return any(self.vocab.at("injured_people", words, i + k) for k in range(3))
+        """"three others were injured", "three others sustained injuries"."""
+        return any(self.vocab.at("injured_people", words, i + k) or self.vocab.at("injuries", words, i + k) for k in range(3))
 
     # -- where, who, what -------------------------------------------------------
 
