@@ -7,7 +7,7 @@ are chosen by name; a user's own profile is chosen by path.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
@@ -141,20 +141,11 @@ class Profile:
 
     @cached_property
     def _regions_by_name(self) -> dict[str, Region]:
-        """Each region under its key, name and aliases, folded; a name two regions share is the first one's."""
-        found: dict[str, Region] = {}
-        for r in self.regions:
-            for name in (r.key, r.name, *r.aliases):
-                found.setdefault(name.casefold(), r)
-        return found
+        return _by_folded_name(self.regions, lambda r: (r.key, r.name, *r.aliases))
 
     @cached_property
     def _actors_by_name(self) -> dict[str, Actor]:
-        found: dict[str, Actor] = {}
-        for a in self.actors:
-            for name in (a.key, a.name):
-                found.setdefault(name.casefold(), a)
-        return found
+        return _by_folded_name(self.actors, lambda a: (a.key, a.name))
 
     def region(self, key_or_name: str) -> Region | None:
         """The region of that key, name or alias; with open regions, one named so."""
@@ -193,6 +184,15 @@ class Profile:
     @cached_property
     def category_keys(self) -> tuple[str, ...]:
         return tuple(c.key for c in self.categories)
+
+
+def _by_folded_name(entries: Iterable, names: Callable[[object], Iterable[str]]) -> dict:
+    """Each entry under each of its names, case-folded; a name two entries share is the first one's, as a scan finds it."""
+    found: dict = {}
+    for entry in entries:
+        for name in names(entry):
+            found.setdefault(name.casefold(), entry)
+    return found
 
 
 def shipped_profiles() -> list[str]:

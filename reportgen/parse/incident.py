@@ -176,15 +176,15 @@ class IncidentReader:
 
     def _unknown_named_before(self, words: list[str], end: int, count: int) -> tuple[list[Victims], int] | None:
         """The last counted group before ``end``, as written: "a group of shepherds while ..." is "shepherds"."""
+        head = words[:end]
         for s in range(end - 1, -1, -1):
-            counted = self.items.count_at(Tokens(words[:end], s))
+            counted = self.items.count_at(Tokens(head, s))
             if not counted:
                 continue
             start = s + counted[1]
             start += self.vocab.at("collective", words, start)
             stop = start
-            while stop < end and words[stop] not in ",;:." and not any(
-                    self.vocab.at(name, words, stop) for name in ("place_before", "label_ends", "object_ends")):
+            while stop < end and not self._ends_phrase(words, stop, "object_ends"):
                 stop += 1
             label = clean_label(" ".join(words[start:stop]))
             if label:
@@ -192,6 +192,10 @@ class IncidentReader:
                 return [Victims(match.category, match.subgroup, match.label, count)], count
             return None
         return None
+
+    def _ends_phrase(self, words: list[str], k: int, more: str) -> bool:
+        """Whether a group's name stops before word ``k``: punctuation, a place word ("in", "near"), a verb, or list ``more``."""
+        return words[k] in ",;:." or any(self.vocab.at(name, words, k) for name in ("place_before", "label_ends", more))
 
     def _object_end(self, words: list[str], start: int) -> int:
         """Where the victims named after "killing" end: before a place ("in Al-Shuhail town") or a new clause."""
@@ -219,8 +223,7 @@ class IncidentReader:
         """
         ends, end = [0] * len(words), len(words)
         for k in range(len(words) - 1, -1, -1):  # one pass: where the phrase from each word stops
-            if words[k] in ",;:." or self.vocab.at("place_before", words, k) or self.vocab.at("label_ends", words, k) \
-                    or self.vocab.at("killing", words, k):
+            if self._ends_phrase(words, k, "killing"):
                 end = k
             ends[k] = min(end, k + MAX_PHRASE_TOKENS)
         found = []
@@ -290,7 +293,7 @@ class IncidentReader:
 
     def _injured_word_near(self, words: list[str], i: int) -> bool:
         """"three others were injured", "three others sustained injuries"."""
-        return any(self.vocab.at("injured_people", words, i + k) or self.vocab.at("injuries", words, i + k) for k in range(3))
+        return any(self.vocab.at("injuries", words, i + k) for k in range(3))  # "injured", "wounded" among them
 
     # -- where, who, what -------------------------------------------------------
 
