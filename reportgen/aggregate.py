@@ -8,10 +8,12 @@ row by row. Only a bulletin's incident table and daily series read the rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 
 from .periods import Scope
-from .profile import Profile
+from .profile import Category, Profile
 from .store import Store
 from .summary import CategoryCount, GroupLine, IncidentRow, RegionLine, RevisionRow, Summary
 
@@ -20,8 +22,10 @@ ROW_COLUMNS = [
     "category", "subgroup", "killed", "injured", "killed_low", "killed_high",
 ]
 # low/high: sums of the bounds, a figure without one counted at killed; ranged_*: how many figures have one
-SUM_COLUMNS = ["region", "perpetrator", "category", "subgroup", "killed", "injured", "low", "high", "ranged_low", "ranged_high"]
-COUNT_COLUMNS = ["region", "perpetrator", "incidents"]
+SUM_COLUMNS = [
+    "region", "perpetrator", "kind", "area", "category", "subgroup", "killed", "injured", "low", "high", "ranged_low", "ranged_high",
+]
+COUNT_COLUMNS = ["region", "perpetrator", "kind", "area", "incidents"]
 
 
 def period_frame(store: Store, scope: Scope, profile: Profile) -> pd.DataFrame:
@@ -34,8 +38,9 @@ def period_frame(store: Store, scope: Scope, profile: Profile) -> pd.DataFrame:
 def period_sums(store: Store, scope: Scope, profile: Profile) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scope's casualty sums (by region, perpetrator, category, subgroup) and incident counts
     (by region and perpetrator), each with whether its perpetrator's incidents count as operations."""
-    sums = pd.DataFrame(store.casualty_sums(scope.start, scope.end, scope.as_of), columns=SUM_COLUMNS)
-    counts = pd.DataFrame(store.incident_counts(scope.start, scope.end, scope.as_of), columns=COUNT_COLUMNS)
+    areas = [(a.key, a.districts, a.locations) for a in profile.areas]
+    sums = pd.DataFrame(store.casualty_sums(scope.start, scope.end, scope.as_of, areas), columns=SUM_COLUMNS)
+    counts = pd.DataFrame(store.incident_counts(scope.start, scope.end, scope.as_of, areas), columns=COUNT_COLUMNS)
     for frame in (sums, counts):
         frame["operation"] = frame["perpetrator"].isin(profile.operations_by) | profile.all_operations
     return sums, counts
@@ -57,7 +62,7 @@ def summarize(store: Store, profile: Profile, scope: Scope, detail: bool = False
 def summary_from_sums(sums: pd.DataFrame, counts: pd.DataFrame, profile: Profile, scope: Scope) -> Summary:
     whole = sums[sums["subgroup"] == ""]
     operations = int(counts.loc[counts["operation"], "incidents"].sum())
-    groups = [group_line(sums, whole, profile, key, operations) for key in profile.group_order]
+    groups = [group_line(sums, whole, counts, profile, key, operations) for key in profile.group_order]
     return Summary(
         profile=profile.name,
         scope=scope,
@@ -92,11 +97,13 @@ def _range_sums(rows: pd.DataFrame, by: list[str]) -> dict:
     return {k: (int(v["low"]), int(v["high"])) for k, v in sums.iterrows() if v["ranged_low"] or v["ranged_high"]}
 
 
-def group_line(frame: pd.DataFrame, whole: pd.DataFrame, profile: Profile, key: str, operations: int) -> GroupLine:
+def group_line(
+    frame: pd.DataFrame, whole: pd.DataFrame, counts: pd.DataFrame, profile: Profile, key: str, operations: int
+) -> GroupLine:
     category = profile.category(key)
     rows = whole[whole["category"] == key]
     parts = frame[(frame["category"] == key) & (frame["subgroup"] != "")]
-    return GroupLine(
+    line = GroupLine(
         category=key,
         killed=int(rows["killed"].sum()),
         injured=int(rows["injured"].sum()),
@@ -106,6 +113,40 @@ def group_line(frame: pd.DataFrame, whole: pd.DataFrame, profile: Profile, key: 
         operations=operations if category.count_operations else None,
         in_operations=int(rows.loc[rows["operation"], "killed"].sum()),
     )
+    return _with_particulars(line, rows, counts, category, profile)
+
+
+def _with_particulars(line: GroupLine, rows: pd.DataFrame, counts: pd.DataFrame, category: Category, profile: Profile) -> GroupLine:
+    """The places, kinds and causes a group line may name: where its dead fell (and, when the line
+    says "in N operations", where those operations took place and their kinds), and the causes of
+    its deaths when the profile's causes account for every one of them."""
+    dead = rows[rows["killed"] > 0]
+    operations = counts[counts["operation"]] if line.says_operations else counts.iloc[0:0]
+    if category.places:
+        line.places = _ordered(set(dead["region"]) | set(operations["region"]), category.places, [r.key for r in profile.regions])
+        line.areas = _ordered((set(dead["area"]) | set(operations["area"])) - {""}, category.places, [a.key for a in profile.areas])
+    line.kinds = _ordered(set(operations["kind"]), list(profile.kind_phrases), [])
+    line.causes = _causes(dead, category)
+    return line
+
+
+def _ordered(keys: set[str], first: Iterable[str], then: Iterable[str]) -> list[str]:
+    """``keys`` in the order of ``first``, then of ``then``, then by name."""
+    order = {k: n for n, k in enumerate([*first, *(k for k in then if k not in first)])}
+    return sorted(keys, key=lambda k: (order.get(k, len(order)), k.casefold()))
+
+
+def _causes(dead: pd.DataFrame, category: Category) -> list[str]:
+    """The keys of the causes that killed ``dead``, in the profile's order; none unless every death has one."""
+    if dead.empty or not category.causes:
+        return []
+    found: set[str] = set()
+    for perpetrator, kind in set(zip(dead["perpetrator"], dead["kind"], strict=True)):
+        cause = next((c for c in category.causes if c.covers(perpetrator, kind)), None)
+        if cause is None:
+            return []
+        found.add(cause.key)
+    return [c.key for c in category.causes if c.key in found]
 
 
 def region_lines(frame: pd.DataFrame, counts: pd.DataFrame, profile: Profile) -> list[RegionLine]:

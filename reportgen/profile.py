@@ -32,17 +32,46 @@ class Subgroup:
 
 
 @dataclass(frozen=True)
+class Cause:
+    """What killed the people of a cumulative line, as the line names it ("Russian airstrikes on
+    ISIS hideouts"): deaths whose incident's perpetrator and kind match (an empty list matches any)."""
+
+    key: str
+    phrase: str
+    perpetrators: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+
+    def covers(self, perpetrator: str, kind: str) -> bool:
+        return (not self.perpetrators or perpetrator in self.perpetrators) and (not self.kinds or kind in self.kinds)
+
+
+@dataclass(frozen=True)
+class Area:
+    """A named part of the map that is not a region ("west Euphrates region"): an incident lies in
+    it when its district or its location is one of those listed."""
+
+    key: str
+    name: str
+    districts: tuple[str, ...] = ()
+    locations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Category:
     key: str
     singular: str
     plural: str
     group_singular: str
     group_plural: str
-    circumstances: str
+    circumstances: str  # after "in N operations" where the line counts them; else a fixed ending of the line
     count_operations: bool
     all_in_operations: bool
     color: str
     subgroups: tuple[Subgroup, ...]
+    causes: tuple[Cause, ...] = ()  # the line names those that killed its dead, when they account for all of them
+    cause_lead: str = "in"  # the word before the causes ("in", "due to")
+    places: tuple[str, ...] = ()  # the line names the regions (and areas) of its dead, first in this order
+    where: str = ""  # the line's ending where it names no places ("in the Syrian desert")
 
     def subgroup(self, key: str) -> Subgroup | None:
         return next((s for s in self.subgroups if s.key == key), None)
@@ -56,6 +85,11 @@ class Region:
     categories: tuple[str, ...]  # the publisher's order of categories in this region
     compact: bool | None  # None: decided by the profile's fatality threshold
     aliases: tuple[str, ...] = ()  # other spellings found in imported data ("Deir ez Zor")
+    place: str = ""  # how a list of places names it ("the deserts of Homs, ..."); the region's name if empty
+
+    @property
+    def place_name(self) -> str:
+        return self.place or self.name
 
 
 @dataclass(frozen=True)
@@ -131,6 +165,16 @@ class Profile:
     operation_plural: str = "operations"
     mappings: dict[str, DatasetMapping] = field(default_factory=dict)
     notice: dict = field(default_factory=dict)  # phrases of toll-update notices, read by reportgen.notice
+    areas: tuple[Area, ...] = ()
+    kind_phrases: dict[str, str] = field(default_factory=dict)  # kind -> its name in a list of kinds ("ambushes")
+    place_phrases: dict[str, str] = field(default_factory=dict)  # CLDR plural category -> "the deserts of {places}"
+
+    def area(self, key: str) -> Area | None:
+        return next((a for a in self.areas if a.key == key), None)
+
+    def place_phrase(self, category: str) -> str:
+        """The pattern for a list of places of that plural category ("one", "other", ...)."""
+        return self.place_phrases.get(category) or self.place_phrases.get("other") or "{places}"
 
     def category(self, key: str) -> Category | None:
         return self._categories_by_key.get(key)
@@ -250,6 +294,30 @@ def _category(d: dict) -> Category:
         all_in_operations=bool(d.get("all_in_operations", True)),
         color=d.get("color", "#999999"),
         subgroups=tuple(_subgroup(s) for s in d.get("subgroups", [])),
+        causes=tuple(_cause(c, f"categories.{d['key']}.causes[{n}]") for n, c in enumerate(d.get("causes", []), 1)),
+        cause_lead=d.get("cause_lead", "in"),
+        places=tuple(_strings(d.get("places", []), f"categories.{d['key']}.places")),
+        where=d.get("where", ""),
+    )
+
+
+def _cause(d: dict, where: str) -> Cause:
+    if not isinstance(d, dict) or not isinstance(d.get("phrase"), str):
+        raise ValueError(f"{where}.phrase")
+    return Cause(
+        key=d.get("key", d["phrase"]),
+        phrase=d["phrase"],
+        perpetrators=tuple(_strings(d.get("perpetrators", []), f"{where}.perpetrators")),
+        kinds=tuple(_strings(d.get("kinds", []), f"{where}.kinds")),
+    )
+
+
+def _area(d: dict) -> Area:
+    return Area(
+        key=d["key"],
+        name=d["name"],
+        districts=tuple(_strings(d.get("districts", []), f"areas.{d['key']}.districts")),
+        locations=tuple(_strings(d.get("locations", []), f"areas.{d['key']}.locations")),
     )
 
 
@@ -261,6 +329,7 @@ def _region(d: dict, default_order: tuple[str, ...]) -> Region:
         categories=tuple(d.get("categories", default_order)),
         compact=d.get("compact"),
         aliases=tuple(_strings(d.get("aliases", []), f"regions.{d['key']}.aliases")),
+        place=d.get("place", ""),
     )
 
 
@@ -351,6 +420,8 @@ def _profile_from_dict(data: dict, path: Path) -> Profile:
         raise ValueError("tally.group_order (must list every category once)")
     actors = tuple(Actor(a["key"], a.get("name", a["key"])) for a in data.get("actors", []))
     kinds = dict(data.get("kinds", {}))
+    areas = tuple(_area(a) for a in data.get("areas", []))
+    _check_lines(categories, regions, areas)
     mappings = {}
     for dataset, section in data.get("mapping", {}).items():
         if dataset not in DATASETS:
@@ -377,7 +448,26 @@ def _profile_from_dict(data: dict, path: Path) -> Profile:
         operation_plural=data.get("operation_plural", "operations"),
         mappings=mappings,
         notice=_table(data, "notice"),
+        areas=areas,
+        kind_phrases=_phrases(data.get("tally", {}), "kinds"),
+        place_phrases=_phrases(data.get("tally", {}), "places"),
     )
+
+
+def _phrases(tally: dict, key: str) -> dict[str, str]:
+    value = tally.get(key, {})
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError(f"tally.{key} (expected a table of texts)")
+    return dict(value)
+
+
+def _check_lines(categories: tuple[Category, ...], regions: tuple[Region, ...], areas: tuple[Area, ...]) -> None:
+    """Each place a line's order names is a region or an area of the profile."""
+    known = {r.key for r in regions} | {a.key for a in areas}
+    for category in categories:
+        unknown = [p for p in category.places if p not in known]
+        if unknown and regions:
+            raise ValueError(f"categories.{category.key}.places ({', '.join(unknown)}: expected regions or areas)")
 
 
 def _table(data: dict, key: str) -> dict:

@@ -20,7 +20,7 @@ import json
 import re
 import sqlite3
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import date
 from itertools import islice
@@ -51,6 +51,7 @@ from .schema import (
 
 __all__ = ["BATCH", "SCHEMA_VERSION", "StaleRevision", "Store", "batches", "is_server_url", "open_store", "redacted", "shown_location"]
 
+Areas = Sequence[tuple[str, Sequence[str], Sequence[str]]]  # (key, districts, locations) of named areas
 BATCH = 5_000  # incidents per INSERT batch (or COPY in PostgreSQL)
 BUSY_SECONDS = 30  # how long a write waits for another one to finish
 SERVER_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
@@ -235,19 +236,21 @@ class Store:
         )
         return self._rows(query)
 
-    def casualty_sums(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
+    def casualty_sums(self, start: date, end: date, as_of: date | None = None, areas: Areas = ()) -> list[tuple]:
         """The casualties of the incidents dated in [start, end] (as they stood on ``as_of``),
-        summed by region, perpetrator, category and subgroup.
+        summed by region, perpetrator, kind, area, category and subgroup.
 
-        Columns: region, perpetrator, category, subgroup, killed, injured, then the
-        sums of the low and high bounds (a row without a bound counts at its killed
-        figure) and how many rows carry a low and a high bound.
+        Columns: region, perpetrator, kind, area (the key of the first of ``areas``
+        whose districts or locations hold the incident, else ""), category, subgroup,
+        killed, injured, then the sums of the low and high bounds (a row without a
+        bound counts at its killed figure) and how many rows carry a low and a high bound.
         """
         i, c = INCIDENTS.c, CASUALTIES.c
         source, stood = _as_of(INCIDENTS.join(CASUALTIES, c.incident_id == i.id), as_of)
+        area = _area_of(areas)
         query = (
             sa.select(
-                i.region, i.perpetrator, c.category, c.subgroup,
+                i.region, i.perpetrator, i.kind, area, c.category, c.subgroup,
                 sa.func.sum(stood.killed), sa.func.sum(stood.injured),
                 sa.func.sum(sa.func.coalesce(stood.killed_low, stood.killed)),
                 sa.func.sum(sa.func.coalesce(stood.killed_high, stood.killed)),
@@ -255,14 +258,20 @@ class Store:
             )
             .select_from(source)
             .where(*_dated(start, end, as_of))
-            .group_by(i.region, i.perpetrator, c.category, c.subgroup)
+            .group_by(i.region, i.perpetrator, i.kind, area, c.category, c.subgroup)
         )
         return self._rows(query)
 
-    def incident_counts(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
-        """How many incidents are dated in [start, end] (and recorded by ``as_of``), by region and perpetrator."""
+    def incident_counts(self, start: date, end: date, as_of: date | None = None, areas: Areas = ()) -> list[tuple]:
+        """How many incidents are dated in [start, end] (and recorded by ``as_of``), by region,
+        perpetrator, kind and area (as in ``casualty_sums``)."""
         i = INCIDENTS.c
-        query = sa.select(i.region, i.perpetrator, sa.func.count()).where(*_dated(start, end, as_of)).group_by(i.region, i.perpetrator)
+        area = _area_of(areas)
+        query = (
+            sa.select(i.region, i.perpetrator, i.kind, area, sa.func.count())
+            .where(*_dated(start, end, as_of))
+            .group_by(i.region, i.perpetrator, i.kind, area)
+        )
         return self._rows(query)
 
     def revisions_recorded(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
@@ -405,6 +414,17 @@ class Store:
     def _rollback(self) -> None:
         with suppress(sa.exc.DBAPIError):  # the connection is gone: the server has rolled back
             self._db.exec_driver_sql("ROLLBACK")
+
+
+def _area_of(areas: Areas) -> sa.ColumnElement:
+    """The key of the first area whose districts or locations hold an incident, else ""."""
+    i = INCIDENTS.c
+    whens = [
+        (sa.or_(i.district.in_(districts), i.location.in_(locations)), key) for key, districts, locations in areas
+    ]
+    if not whens:
+        return sa.literal("").label("area")
+    return sa.case(*whens, else_="").label("area")
 
 
 def batches(items: Iterable, size: int) -> Iterator[tuple]:

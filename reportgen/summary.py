@@ -31,6 +31,16 @@ class GroupLine(CategoryCount):
 
     operations: int | None = None  # "killed in N operations", where the profile counts them
     in_operations: int = 0  # of ``killed``, those killed in the operations of the regional distribution
+    # What the line may name, each only as the scope's data has it (see reportgen.aggregate.group_line):
+    places: list[str] = field(default_factory=list)  # region keys, in the line's order
+    areas: list[str] = field(default_factory=list)  # area keys, in the line's order
+    kinds: list[str] = field(default_factory=list)  # kinds of the operations it counts, in the profile's order
+    causes: list[str] = field(default_factory=list)  # keys of the causes of its dead, when they account for all
+
+    @property
+    def says_operations(self) -> bool:
+        """Whether the line says "in N operations": it counts them and some of its dead fell in them."""
+        return bool(self.operations) and self.in_operations > 0
 
 
 @dataclass

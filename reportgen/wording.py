@@ -15,8 +15,8 @@ import jinja2
 from babel import Locale
 from num2words import num2words
 
-from .profile import Category, Profile
-from .summary import CategoryCount, Summary
+from .profile import Category, Profile, Subgroup
+from .summary import CategoryCount, GroupLine, Summary
 
 PACKAGE_DIR = Path(__file__).parent
 SHIPPED_TEMPLATES = next(
@@ -86,32 +86,73 @@ class Wording:
         return self.profile.category(key)
 
     def category_label(self, count: CategoryCount, cap: bool = False, group: bool = False) -> str:
-        """"134 combatants"; with ``group``, the cumulative block's label."""
+        """"134 combatants"; with ``group``, the cumulative block's label. A count whose cited
+        subgroup is the whole of it is named as that subgroup ("three Iranian-backed militiamen")."""
         cat = self.profile.category(count.category)
         if cat is None:  # a category outside the profile (read from text): name it as found
             return self.counted(count.killed, count.category, count.category, cap)
+        whole = self.whole_subgroup(count, "group" if group else "regions")
+        if whole is not None:
+            return self._subgroup_phrase(whole, count.killed, group, cap)
         if group:
             return self.counted(count.killed, cat.group_singular, cat.group_plural, cap)
         return self.counted(count.killed, cat.singular, cat.plural, cap)
 
+    def whole_subgroup(self, count: CategoryCount, where: str = "regions") -> Subgroup | None:
+        """The first cited subgroup that all of the count's dead belong to, if any."""
+        cat = self.profile.category(count.category)
+        if cat is None or not count.killed:
+            return None
+        return next((s for s in self._cited(cat, where) if count.subgroups.get(s.key, 0) == count.killed), None)
+
     def including_parts(self, count: CategoryCount, where: str = "regions") -> list[str]:
-        """The cited subgroups of a count, each as a phrase ("a woman", "43 Iranian-backed ...")."""
+        """The cited subgroups of a count, each as a phrase ("a woman", "43 Iranian-backed ..."),
+        but for one that is the whole count (the label names it)."""
         cat = self.profile.category(count.category)
         if cat is None:
             return []
-        parts = []
-        for sub in cat.subgroups:
-            n = count.subgroups.get(sub.key, 0)
-            cited = sub.cite_in_group if where == "group" else sub.cite_in_regions
-            if not n or not cited:
-                continue
-            if plural_category(n, self.language) == "one" and n == 1:
-                parts.append(sub.one)
-            elif where == "group":
-                parts.append(self.counted(n, sub.group_singular, sub.group_plural))
-            else:
-                parts.append(self.counted(n, sub.singular, sub.plural))
-        return parts
+        whole = self.whole_subgroup(count, where)
+        return [
+            self._subgroup_phrase(sub, count.subgroups[sub.key], where == "group")
+            for sub in self._cited(cat, where)
+            if count.subgroups.get(sub.key, 0) and sub != whole
+        ]
+
+    @staticmethod
+    def _cited(cat: Category, where: str) -> list[Subgroup]:
+        return [s for s in cat.subgroups if (s.cite_in_group if where == "group" else s.cite_in_regions)]
+
+    def _subgroup_phrase(self, sub: Subgroup, n: int, group: bool, cap: bool = False) -> str:
+        if n == 1 and plural_category(n, self.language) == "one":
+            return sub.one[:1].upper() + sub.one[1:] if cap else sub.one
+        if group:
+            return self.counted(n, sub.group_singular, sub.group_plural, cap)
+        return self.counted(n, sub.singular, sub.plural, cap)
+
+    def place_names(self, line: GroupLine) -> list[str]:
+        """The places of a cumulative line: its areas by name, then its regions in the profile's
+        phrase for their number ("the deserts of Homs and Hama")."""
+        names = [self.profile.area(k).name for k in line.areas if self.profile.area(k)]
+        regions = [self._place_of(k) for k in line.places]
+        if regions:
+            phrase = self.profile.place_phrase(plural_category(len(regions), self.language))
+            names.append(phrase.replace("{places}", join_list(regions)))
+        return names
+
+    def _place_of(self, key: str) -> str:
+        region = self.profile.region(key)
+        return region.place_name if region else key
+
+    def kind_names(self, line: GroupLine) -> list[str]:
+        """The names of the kinds of a line's operations, each once, in the profile's order;
+        kinds the profile gives no name to are not named."""
+        names = [self.profile.kind_phrases[k] for k in line.kinds if k in self.profile.kind_phrases]
+        return list(dict.fromkeys(names))
+
+    def cause_names(self, line: GroupLine) -> list[str]:
+        cat = self.profile.category(line.category)
+        phrases = {c.key: c.phrase for c in cat.causes} if cat else {}
+        return [phrases[k] for k in line.causes if k in phrases]
 
     def filters(self) -> dict:
         return {
@@ -120,6 +161,9 @@ class Wording:
             "noun": self.noun,
             "label": self.category_label,
             "including_parts": self.including_parts,
+            "place_names": self.place_names,
+            "kind_names": self.kind_names,
+            "cause_names": self.cause_names,
             "join_list": join_list,
             "one_line": one_line,
         }

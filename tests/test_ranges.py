@@ -483,8 +483,8 @@ def test_a_count_a_range_revision_added_counts_for_nothing_before_it(tmp_path, d
     store = open_store(db, create=False)
     try:
         start, end = scopes_of(row, None)[0].start, scopes_of(row, None)[0].end
-        sums = {tuple(r[:4]): r[4:] for r in store.casualty_sums(start, end, before) if r[2] == "unattributed"}
-        then = {tuple(r[:4]): r[4:] for r in store.casualty_sums(start, end, day) if r[2] == "unattributed"}
+        sums = {tuple(r[:6]): r[6:] for r in store.casualty_sums(start, end, before) if r[4] == "unattributed"}
+        then = {tuple(r[:6]): r[6:] for r in store.casualty_sums(start, end, day) if r[4] == "unattributed"}
         rows = [r for r in store.casualty_rows(start, end, before) if r[0] == incident_id and r[7] == "unattributed"]
     finally:
         store.close()

@@ -85,6 +85,6 @@ def test_a_version_2_database_without_range_revisions_is_upgraded_with_its_data_
     store = open_store(db_path, create=False)
     assert store.incident("A").extra == kept.extra and store.range_revisions_of("A") == []
     assert store.casualty_sums(date(2023, 3, 1), date(2023, 3, 31), date(2023, 3, 2)) == [
-        ("homs", "ISIS", "combatants", "", 2, 0, 2, 2, 0, 0)]
+        ("homs", "ISIS", "ambush", "", "combatants", "", 2, 0, 2, 2, 0, 0)]
     store.close()
     assert schema_version(db_path, databases) == "3"

@@ -261,7 +261,7 @@ def test_ranges_as_of_a_day(store):
         return {r[7]: r[9:] for r in store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30), as_of)}
 
     def sums(as_of):
-        return {r[2]: r[4:] for r in store.casualty_sums(date(2023, 6, 1), date(2023, 6, 30), as_of)}
+        return {r[4]: r[6:] for r in store.casualty_sums(date(2023, 6, 1), date(2023, 6, 30), as_of)}
 
     first = {"combatants": (5, 0, 4, 8), "civilians": (0, 0, None, None)}
     then = {"combatants": (5, 0, 3, 9), "civilians": (0, 0, 0, 2)}

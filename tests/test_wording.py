@@ -91,9 +91,9 @@ def test_compact_form_closes_a_last_including_clause_with_a_comma(profile):
     from reportgen.summary import RegionLine
 
     wording = environment(profile)
-    region = RegionLine("aleppo", "Aleppo desert", 1, 1, 0, True,
-                        [CategoryCount("combatants", 1, 0, {"25th-division": 1})])
+    region = RegionLine("aleppo", "Aleppo desert", 1, 2, 0, True,
+                        [CategoryCount("combatants", 2, 0, {"25th-division": 1})])
     macros = wording.get_template("text/macros.txt.j2").module
     assert str(macros.compact_region(region)) == (
-        "One operation left one combatant, including a member of the 25th Division, dead."
+        "One operation left two combatants, including a member of the 25th Division, dead."
     )
