@@ -183,6 +183,24 @@ def _autoescape(name: str | None) -> bool:
     return not stem.endswith((".txt", ".text"))
 
 
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in memory for the process, shared by every environment: a bucket
+    is reused only while its template's source is unchanged (Jinja checks its checksum)."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self._code:
+            bucket.bytecode_from_string(self._code[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED = _CompiledTemplates()
+
+
 def environment(profile: Profile, user_dir: str | Path | None = None) -> jinja2.Environment:
     """A fresh Jinja environment for one profile.
 
@@ -202,6 +220,7 @@ def environment(profile: Profile, user_dir: str | Path | None = None) -> jinja2.
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=COMPILED,
     )
     wording = Wording(profile)
     env.filters.update(wording.filters())

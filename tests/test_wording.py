@@ -7,6 +7,7 @@ from seed_text import SEED, SEED_TALLY_DIFFERENCES
 
 from reportgen.aggregate import summarize
 from reportgen.periods import month_scope, year_scope
+from reportgen.records import Casualty, Incident
 from reportgen.store import open_store
 from reportgen.summary import CategoryCount
 from reportgen.wording import Wording, count_word, counted, environment, join_list, noun, tally_text
@@ -97,3 +98,84 @@ def test_compact_form_closes_a_last_including_clause_with_a_comma(profile):
     assert str(macros.compact_region(region)) == (
         "One operation left two combatants, including a member of the 25th Division, dead."
     )
+
+
+def incident(n: int, day: str, region: str, perpetrator: str = "ISIS", kind: str = "ambush", district: str = "",
+             **killed: int) -> Incident:
+    """An incident with its killed by category, and by category__subgroup ("civilians__children": 1)."""
+    casualties = tuple(Casualty(*key.split("__") if "__" in key else (key, ""), n_killed, 0) for key, n_killed in killed.items())
+    return Incident(f"T-{n}", day, region, region.title(), district, "somewhere", perpetrator, kind, casualties=casualties)
+
+
+def tally_of(store, profile, incidents, period=(2025, 6)) -> str:
+    store.add_incidents(incidents)
+    return tally_text(summarize(store, profile, month_scope(*period)), profile)
+
+
+def test_one_airstrike_names_its_one_desert_and_its_cause_only(store, profile):
+    text = tally_of(store, profile, [incident(1, "2025-06-03", "homs", "russia", "airstrike", isis=2)])
+    assert text == (
+        "According to SOHR statistics, the number of fatalities in military operations in the Syrian desert in June 2025"
+        " stood at two; and they are as follows:\n"
+        "• Two ISIS members were killed in Russian airstrikes on ISIS hideouts in the desert of Homs.\n"
+        "No ISIS attacks were documented in June 2025.\n"
+    )
+
+
+def test_the_operations_line_names_the_kinds_and_places_that_occurred(store, profile):
+    text = tally_of(store, profile, [
+        incident(1, "2025-06-03", "hama", kind="ied", combatants=3),
+        incident(2, "2025-06-04", "deir-ezzor", kind="explosion", district="Al-Masrib", civilians=1),
+        incident(3, "2025-06-05", "hama", kind="landmine", combatants=1),
+    ])
+    assert ("• Four members of regime forces and their proxy militias were killed in three operations by ISIS members,"
+            " including explosions, in west Euphrates region and the deserts of Deir Ezzor and Hama.\n") in text
+    assert "• A civilian was killed" not in text and "• One civilian was killed in attacks by ISIS in the Syrian desert.\n" in text
+
+
+def test_a_subgroup_that_is_the_whole_count_is_named_as_the_subgroup(store, profile):
+    text = tally_of(store, profile, [
+        incident(1, "2025-06-03", "aleppo", combatants=3, **{"combatants__iranian-backed": 3}),
+        incident(2, "2025-06-04", "homs", civilians=1, **{"civilians__children": 1}),
+        incident(3, "2025-06-05", "hama", civilians=12, **{"civilians__women": 12}),
+    ])
+    assert "-Aleppo desert: One operation left three Iranian-backed militiamen dead.\n" in text
+    assert "-Homs desert: One operation left a child dead.\n" in text
+    assert "-Hama desert: One operation left 12 fatalities:\n• 12 women.\n" in text
+    assert "• 13 civilians, including 12 women and a child, were killed" in text
+    assert "• Three Iranian-backed Syrian and non-Syrian militiamen were killed in three operations" in text
+
+
+def test_a_month_without_fatalities_says_so_in_one_sentence(store, profile):
+    text = tally_of(store, profile, [incident(1, "2025-06-03", "homs", combatants=0)])
+    assert text == (
+        "According to SOHR statistics, no fatalities in military operations in the Syrian desert were documented in June 2025.\n"
+        "Here is a regional distribution of ISIS attacks in June 2025:\n"
+        "-Homs desert: One operation left no fatalities.\n"
+    )
+
+
+def test_a_year_without_fatalities_or_operations(store, profile):
+    store.add_incidents([incident(1, "2025-03-03", "homs", "regime", "clash", isis=0)])
+    text = tally_text(summarize(store, profile, year_scope(2025)), profile)
+    assert text == (
+        "According to SOHR statistics, no fatalities in military operations in the Syrian desert have been documented since early 2025.\n"
+        "No ISIS attacks have been documented since early 2025.\n"
+    )
+
+
+def test_deaths_outside_the_operations_are_not_put_in_them(store, profile):
+    text = tally_of(store, profile, [
+        incident(1, "2025-06-03", "homs", combatants=2),
+        incident(2, "2025-06-04", "raqqa", "unknown", "assassination", combatants=1),
+    ])
+    assert ("• Three members of regime forces and their proxy militias were killed, two of them in one operation by ISIS members,"
+            " including ambushes, in the deserts of Al-Raqqah and Homs.\n") in text
+
+
+def test_causes_that_do_not_account_for_every_death_are_not_named(store, profile):
+    text = tally_of(store, profile, [
+        incident(1, "2025-06-03", "homs", "russia", "airstrike", isis=1),
+        incident(2, "2025-06-04", "hama", "unknown", "shelling", isis=1),
+    ])
+    assert "• Two ISIS members were killed in the deserts of Homs and Hama.\n" in text
