@@ -131,6 +131,8 @@ class Profile:
     operation_plural: str = "operations"
     mappings: dict[str, DatasetMapping] = field(default_factory=dict)
     notice: dict = field(default_factory=dict)  # phrases of toll-update notices, read by reportgen.notice
+    measures: tuple[str, ...] = ("killed", "injured")  # what the source records, in MEASURES order
+    operations_label_singular: str = ""  # one of ``operations_label`` ("ISIS attack"); "" counts in operation_singular
 
     def category(self, key: str) -> Category | None:
         return self._categories_by_key.get(key)
@@ -265,6 +267,9 @@ def _region(d: dict, default_order: tuple[str, ...]) -> Region:
 
 
 DATASETS = ("acled", "ucdp")
+# What a source can record: the killed (always), the injured, and a low and high estimate of the killed.
+MEASURES = ("killed", "injured", "ranges")
+DATASET_MEASURES = {"acled": ("killed",), "ucdp": ("killed", "ranges")}  # ACLED: fatalities only; UCDP: best, low, high
 RULE_OUTCOMES = {"victims": "category", "sides": "category", "actors": "key"}
 
 
@@ -377,7 +382,26 @@ def _profile_from_dict(data: dict, path: Path) -> Profile:
         operation_plural=data.get("operation_plural", "operations"),
         mappings=mappings,
         notice=_table(data, "notice"),
+        measures=_measures(data, mappings),
+        operations_label_singular=data.get("operations_label_singular", ""),
     )
+
+
+def _measures(data: dict, mappings: dict[str, DatasetMapping]) -> tuple[str, ...]:
+    """The profile's ``measures``; without the key, what its datasets record (killed and injured
+    for a profile that maps none: the CSV, JSON and text formats record both)."""
+    if "measures" not in data:
+        if not mappings:
+            return ("killed", "injured")
+        found = {m for dataset in mappings for m in DATASET_MEASURES[dataset]}
+        return tuple(m for m in MEASURES if m in found)
+    listed = _strings(data["measures"], "measures")
+    unknown = next((m for m in listed if m not in MEASURES), None)
+    if unknown is not None:
+        raise ValueError(f"measures: {unknown!r} (expected some of {', '.join(MEASURES)})")
+    if "killed" not in listed:
+        raise ValueError('measures (must list "killed": every tally counts the killed)')
+    return tuple(m for m in MEASURES if m in listed)
 
 
 def _table(data: dict, key: str) -> dict:
