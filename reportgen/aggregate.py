@@ -51,7 +51,22 @@ def summarize(store: Store, profile: Profile, scope: Scope, detail: bool = False
         summary.revisions = revision_rows(store, scope)
         summary.series = series(frame, scope)
         summary.daily = series(frame, scope, by_day=True)
+    if "ranges" not in profile.measures:
+        drop_ranges(summary)
     return summary
+
+
+def drop_ranges(summary: Summary) -> None:
+    """Leave out every low and high estimate, for a profile whose source records none: its
+    figures are stated as they are, whatever bounds the data happens to hold."""
+    for count in [*summary.groups, *(c for r in summary.regions for c in r.categories)]:
+        count.killed_low = count.killed_high = None
+    for region in summary.regions:
+        region.categories = [c for c in region.categories if c.killed]  # a zero was kept for its range only
+    for row in summary.incident_rows:
+        row.ranges = {}
+    for point in [*summary.series, *summary.daily]:
+        point["killed_low"] = point["killed_high"] = point["killed"]
 
 
 def summary_from_sums(sums: pd.DataFrame, counts: pd.DataFrame, profile: Profile, scope: Scope) -> Summary:
