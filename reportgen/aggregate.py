@@ -51,14 +51,18 @@ def summarize(store: Store, profile: Profile, scope: Scope, detail: bool = False
         summary.revisions = revision_rows(store, scope)
         summary.series = series(frame, scope)
         summary.daily = series(frame, scope, by_day=True)
+    return measured(summary, profile)
+
+
+def measured(summary: Summary, profile: Profile) -> Summary:
+    """``summary`` (changed in place) without what the profile's source does not record: without
+    "ranges", no low or high estimate anywhere, whatever bounds the data happens to hold."""
     if "ranges" not in profile.measures:
-        drop_ranges(summary)
+        _drop_ranges(summary)
     return summary
 
 
-def drop_ranges(summary: Summary) -> None:
-    """Leave out every low and high estimate, for a profile whose source records none: its
-    figures are stated as they are, whatever bounds the data happens to hold."""
+def _drop_ranges(summary: Summary) -> None:
     for count in [*summary.groups, *(c for r in summary.regions for c in r.categories)]:
         count.killed_low = count.killed_high = None
     for region in summary.regions:
