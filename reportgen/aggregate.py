@@ -56,7 +56,26 @@ def summarize(store: Store, profile: Profile, scope: Scope, detail: bool = False
         summary.revisions = revision_rows(store, scope)
         summary.series = series(frame, scope)
         summary.daily = series(frame, scope, by_day=True)
+    return measured(summary, profile)
+
+
+def measured(summary: Summary, profile: Profile) -> Summary:
+    """``summary`` (changed in place) without what the profile's source does not record: without
+    "ranges", no low or high estimate anywhere, whatever bounds the data happens to hold."""
+    if "ranges" not in profile.measures:
+        _drop_ranges(summary)
     return summary
+
+
+def _drop_ranges(summary: Summary) -> None:
+    for count in [*summary.groups, *(c for r in summary.regions for c in r.categories)]:
+        count.killed_low = count.killed_high = None
+    for region in summary.regions:
+        region.categories = [c for c in region.categories if c.killed]  # a zero was kept for its range only
+    for row in summary.incident_rows:
+        row.ranges = {}
+    for point in [*summary.series, *summary.daily]:
+        point["killed_low"] = point["killed_high"] = point["killed"]
 
 
 def summary_from_sums(sums: pd.DataFrame, counts: pd.DataFrame, profile: Profile, scope: Scope) -> Summary:

@@ -220,7 +220,7 @@ def regions_chart(summary: Summary, profile: Profile, text: ChartText):
         order=alt.Order("order:Q"),
         tooltip=[alt.Tooltip("region:N"), alt.Tooltip("category:N"), alt.Tooltip("killed:Q")],
     )
-    ranges = region_ranges(summary)
+    ranges = region_ranges(summary) if "ranges" in profile.measures else []
     if ranges:  # an error bar from each region's low to its high total
         bars = alt.layer(bars, alt.Chart(alt.Data(values=ranges)).mark_errorbar(ticks=RANGE_TICKS, **RANGE_RULE).encode(
             y=y, x=alt.X("low:Q", title=text.fatalities), x2="high:Q",
@@ -366,7 +366,10 @@ def cumulative_rows(summary: Summary, profile: Profile, end: date) -> list[dict]
 
 def cumulative_band_rows(summary: Summary, profile: Profile, end: date) -> list[dict]:
     """The running low and high totals of each category whose range differs from its figure on some
-    day to ``end``: a point at 1 January, at each day with a figure, and at ``end`` (none without ranges)."""
+    day to ``end``: a point at 1 January, at each day with a figure, and at ``end`` (none without ranges,
+    nor for a profile whose source records none)."""
+    if "ranges" not in profile.measures:
+        return []
     start, last = date(summary.scope.year, 1, 1).isoformat(), end.isoformat()
     per_day: dict[tuple[str, str], tuple[int, int]] = {}
     ranged = set()
@@ -391,7 +394,7 @@ def cumulative_band_rows(summary: Summary, profile: Profile, end: date) -> list[
 
 def ranged_charts(summary: Summary, running: Summary, profile: Profile) -> frozenset[str]:
     """The names of a bulletin's charts that draw ranges (error bars, bands): none without ranges."""
-    names = {"regions"} if region_ranges(summary) else set()
+    names = {"regions"} if "ranges" in profile.measures and region_ranges(summary) else set()
     if cumulative_band_rows(running, profile, summary.scope.end):
         names.add("cumulative")
     return frozenset(names)

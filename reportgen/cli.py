@@ -398,7 +398,7 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
     if what == "summary":
         from .aggregate import summarize
 
-        data = export_summary(summarize(ctx.store(), profile, tally_scope(year, period, as_of)), fmt)
+        data = export_summary(summarize(ctx.store(), profile, tally_scope(year, period, as_of)), fmt, profile)
     else:
         if as_of:
             raise ReportgenError("--as-of applies to summaries; incidents are exported with their current tolls")

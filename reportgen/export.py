@@ -62,7 +62,9 @@ def incidents_table(store: Store, profile: Profile, scope: Scope | None = None) 
     ids = list(dict.fromkeys(row[0] for row in store.casualty_rows(start, end)))
     incidents = [store.incident(i) for i in ids]
     categories = _categories(profile, incidents)
-    ranged = {c.category for i in incidents for c in i.casualties if c.killed_low is not None or c.killed_high is not None}
+    ranged = set()
+    if "ranges" in profile.measures:
+        ranged = {c.category for i in incidents for c in i.casualties if c.killed_low is not None or c.killed_high is not None}
     columns = [*INCIDENT_COLUMNS]
     for key in categories:
         columns += [(f"{key}_killed", "int"), (f"{key}_injured", "int")]
@@ -75,7 +77,24 @@ def incidents_table(store: Store, profile: Profile, scope: Scope | None = None) 
     if ranged:  # the changes of low and high bounds that re-imports recorded
         for row in rows:
             row["range_revisions"] = store.range_revisions_of(row["id"])
-    return Table(tuple(columns), rows)
+    return measured(Table(tuple(columns), rows), profile)
+
+
+def measured(table: Table, profile: Profile | None) -> Table:
+    """The table without the columns of what the profile's source does not record: no injured
+    (``injured``, ``CATEGORY_injured``) and no ranges (``killed_low``, ``killed_high`` and the
+    categories' bounds) rather than columns of zeros or blanks. Without a profile, every column."""
+    if profile is None:
+        return table
+    left_out = set()
+    if "injured" not in profile.measures:
+        left_out |= {name for name in table.names if name == "injured" or name.endswith("_injured")}
+    if "ranges" not in profile.measures:
+        left_out |= {name for name in table.names if name.endswith(("killed_low", "killed_high"))}
+    if not left_out:
+        return table
+    columns = tuple(c for c in table.columns if c[0] not in left_out)
+    return Table(columns, [{k: v for k, v in row.items() if k not in left_out} for row in table.rows])
 
 
 def _categories(profile: Profile, incidents: list[Incident]) -> list[str]:
@@ -101,8 +120,10 @@ def _incident_row(profile: Profile, incident: Incident, revisions: list[Revision
         if key in ranged:
             row[f"{key}_killed_low"] = c.killed_low if c else None
             row[f"{key}_killed_high"] = c.killed_high if c else None
+    injured = "injured" in profile.measures
     row["subgroups"] = ";".join(
-        f"{c.category}/{c.subgroup}={c.killed}/{c.injured}" for c in incident.casualties if c.subgroup
+        f"{c.category}/{c.subgroup}={c.killed}" + (f"/{c.injured}" if injured else "")
+        for c in incident.casualties if c.subgroup
     )
     row["revisions"] = [{k: getattr(r, k) for k in REVISION_FIELDS} for r in revisions]
     row["extra"] = incident.extra
@@ -127,8 +148,9 @@ SUMMARY_COLUMNS = (
 )
 
 
-def summary_table(summary: Summary) -> Table:
-    """One row per figure of the Summary: the total, each group and its subgroups, each region and its categories."""
+def summary_table(summary: Summary, profile: Profile | None = None) -> Table:
+    """One row per figure of the Summary: the total, each group and its subgroups, each region and its
+    categories; with ``profile``, only the columns of what its source records."""
     base = {"period": summary.scope.key, "as_of": summary.scope.as_of.isoformat() if summary.scope.as_of else None}
     rows = [{**base, "level": "total", "killed": summary.total_killed, "injured": summary.total_injured,
              "operations": summary.operations, "incidents": summary.incidents}]
@@ -144,7 +166,7 @@ def summary_table(summary: Summary) -> Table:
             rows += [{**base, "level": "region-subgroup", **place, "category": c.category, "subgroup": s, "killed": n}
                      for s, n in c.subgroups.items()]
     names = [name for name, _ in SUMMARY_COLUMNS]
-    return Table(SUMMARY_COLUMNS, [{name: row.get(name) for name in names} for row in rows])
+    return measured(Table(SUMMARY_COLUMNS, [{name: row.get(name) for name in names} for row in rows]), profile)
 
 
 def _count(c) -> dict:
@@ -220,10 +242,11 @@ def export_incidents(store: Store, profile: Profile, fmt: str, scope: Scope | No
     return to_parquet(table) if fmt == "parquet" else to_csv(table)
 
 
-def export_summary(summary: Summary, fmt: str) -> bytes:
+def export_summary(summary: Summary, fmt: str, profile: Profile | None = None) -> bytes:
+    """The Summary as JSON (itself), or as CSV or Parquet rows with ``profile``'s measures only."""
     if fmt == "json":
         return to_json(summary.to_dict())
-    table = summary_table(summary)
+    table = summary_table(summary, profile)
     return to_parquet(table) if fmt == "parquet" else to_csv(table)
 
 

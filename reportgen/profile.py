@@ -168,6 +168,8 @@ class Profile:
     areas: tuple[Area, ...] = ()
     kind_phrases: dict[str, str] = field(default_factory=dict)  # kind -> its name in a list of kinds ("ambushes")
     place_phrases: dict[str, str] = field(default_factory=dict)  # CLDR plural category -> "the deserts of {places}"
+    measures: tuple[str, ...] = ("killed", "injured")  # what the source records, in MEASURES order
+    operations_label_singular: str = ""  # one of ``operations_label`` ("ISIS attack"); "" counts in operation_singular
 
     def area(self, key: str) -> Area | None:
         return next((a for a in self.areas if a.key == key), None)
@@ -334,6 +336,9 @@ def _region(d: dict, default_order: tuple[str, ...]) -> Region:
 
 
 DATASETS = ("acled", "ucdp")
+# What a source can record: the killed (always), the injured, and a low and high estimate of the killed.
+MEASURES = ("killed", "injured", "ranges")
+DATASET_MEASURES = {"acled": ("killed",), "ucdp": ("killed", "ranges")}  # ACLED: fatalities only; UCDP: best, low, high
 RULE_OUTCOMES = {"victims": "category", "sides": "category", "actors": "key"}
 
 
@@ -451,7 +456,26 @@ def _profile_from_dict(data: dict, path: Path) -> Profile:
         areas=areas,
         kind_phrases=_phrases(data.get("tally", {}), "kinds"),
         place_phrases=_phrases(data.get("tally", {}), "places"),
+        measures=_measures(data, mappings),
+        operations_label_singular=data.get("operations_label_singular", ""),
     )
+
+
+def _measures(data: dict, mappings: dict[str, DatasetMapping]) -> tuple[str, ...]:
+    """The profile's ``measures``; without the key, what its datasets record (killed and injured
+    for a profile that maps none: the CSV, JSON and text formats record both)."""
+    if "measures" not in data:
+        if not mappings:
+            return ("killed", "injured")
+        found = {m for dataset in mappings for m in DATASET_MEASURES[dataset]}
+        return tuple(m for m in MEASURES if m in found)
+    listed = _strings(data["measures"], "measures")
+    unknown = next((m for m in listed if m not in MEASURES), None)
+    if unknown is not None:
+        raise ValueError(f"measures: {unknown!r} (expected some of {', '.join(MEASURES)})")
+    if "killed" not in listed:
+        raise ValueError('measures (must list "killed": every tally counts the killed)')
+    return tuple(m for m in MEASURES if m in listed)
 
 
 def _phrases(tally: dict, key: str) -> dict[str, str]:

@@ -102,7 +102,7 @@ class RenderSettings:
 class Figure:
     """A headline figure and its change against the previous period (None: no comparison)."""
 
-    key: str  # "fatalities", "operations" or a category key
+    key: str  # "fatalities", "injured", "operations" or a category key
     value: int
     change: int | None
     category: Category | None = None
@@ -138,6 +138,11 @@ class BulletinPage:
     @property
     def scope(self):
         return self.summary.scope
+
+    def shows(self, measure: str) -> bool:
+        """Whether the profile's source records ``measure`` ("injured", "ranges"): what it does not
+        record is left out of the page, not shown as zeros."""
+        return measure in self.profile.measures
 
     def region_killed(self, region: RegionLine) -> dict[str, int]:
         """A region's fatalities per category, every profile category present."""
@@ -233,8 +238,10 @@ def headline_figures(bulletin: Bulletin, profile: Profile) -> list[Figure]:
     figures = [
         Figure("fatalities", now.total_killed, change(now.total_killed, before and before.total_killed),
                low=total.killed_low, high=total.killed_high),
-        Figure("operations", now.operations, change(now.operations, before and before.operations)),
     ]
+    if "injured" in profile.measures:
+        figures.append(Figure("injured", now.total_injured, change(now.total_injured, before and before.total_injured)))
+    figures.append(Figure("operations", now.operations, change(now.operations, before and before.operations)))
     for cat in profile.categories:
         value = killed(now, cat.key) or 0
         group = now.group(cat.key)

@@ -65,7 +65,8 @@ def test_csv_neutralises_formulas_in_text_and_keeps_numbers(cli, formula_db, tmp
     second = rows["F-2"]
     for column, text in FORMULAS.items():
         assert second[column] == "'" + text
-    assert second["civilians_killed"] == "3" and second["killed"] == "3" and second["killed_low"] == ""
+    assert second["civilians_killed"] == "3" and second["killed"] == "3"
+    assert "killed_low" not in second and "civilians_killed_high" not in second  # the profile records no ranges
     first = rows["F-1"]
     assert (first["killed"], first["injured"], first["combatants_killed"]) == ("6", "0", "6")
     assert first["subgroups"] == "combatants/national-defence=5/1"
@@ -86,7 +87,7 @@ def test_csv_cells_starting_with_any_formula_character_are_neutralised():
 def test_json_keeps_every_value_as_stored(cli, formula_db):
     rows = {r["id"]: r for r in json.loads(export(cli, formula_db, "incidents", "--format", "json").stdout)}
     assert {k: rows["F-2"][k] for k in FORMULAS} == FORMULAS
-    assert rows["F-1"]["killed"] == 6 and rows["F-1"]["killed_low"] is None
+    assert rows["F-1"]["killed"] == 6 and rows["F-1"]["injured"] == 0 and "killed_low" not in rows["F-1"]
     store = open_store(formula_db, create=False)
     assert [r["killed_new"] for r in rows["F-1"]["revisions"]] == [r.killed_new for r in store.revisions_of("F-1")]
     store.close()
@@ -209,6 +210,31 @@ def test_an_acled_import_exports_with_its_source_fields(cli, db_path):
     assert cli("--db", db, "--profile", "acled-syria", "import", "--format", "acled", DATA / "acled_labels.csv").exit_code == 0
     rows = {r["id"]: r for r in json.loads(export(cli, db, "incidents", "--format", "json", profile="acled-syria").stdout)}
     assert rows["SYR900003"]["region_name"] == "Deir Ezzor"
-    assert rows["SYR900003"]["subgroups"] == "combatants/isis=6/0"
+    assert rows["SYR900003"]["subgroups"] == "combatants/isis=6"  # ACLED records no injured
     assert rows["SYR900002"]["extra"]["time_precision"] == 2
     assert load_profile("acled-syria").category("unattributed") and rows["SYR900005"]["unattributed_killed"] == 2
+
+
+# -- only what the profile's source records ------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_an_acled_export_has_no_injured_and_no_range_columns(cli, db_path, tmp_path, fmt):
+    assert cli("--db", db_path, "--profile", "acled-syria", "import", "--format", "acled",
+               DATA / "acled_labels.csv").exit_code == 0
+    for what, args in (("incidents", ()), ("summary", ("--year", "2022"))):
+        out = tmp_path / f"{what}.{fmt}"
+        export(cli, db_path, what, "--format", fmt, *args, "-o", out, profile="acled-syria")
+        names = pq.read_table(out).column_names if fmt == "parquet" else next(csv.reader(out.open(encoding="utf-8")))
+        assert "killed" in names
+        assert not [n for n in names if "injured" in n or n.endswith(("_low", "_high"))], names
+
+
+def test_a_desert_export_keeps_its_injured_and_a_ucdp_one_its_ranges(cli, sample_db, db_path, tmp_path):
+    out = tmp_path / "summary.csv"
+    export(cli, sample_db, "summary", "--period", "2023-06", "--format", "csv", "-o", out)
+    names = next(csv.reader(out.open(encoding="utf-8")))
+    assert "injured" in names and "killed_low" not in names
+    assert cli("--db", db_path, "--profile", "ucdp", "import", "--format", "ucdp", DATA / "ucdp_older.csv").exit_code == 0
+    rows = json.loads(export(cli, db_path, "incidents", "--format", "json", profile="ucdp").stdout)
+    assert {"killed_low", "killed_high"} <= set(rows[0]) and not [n for n in rows[0] if "injured" in n]

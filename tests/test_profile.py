@@ -54,3 +54,46 @@ def test_bad_profiles_are_one_line_errors(tmp_path, content, message):
 def test_unknown_profile_name_lists_the_shipped_ones():
     with pytest.raises(ReportgenError, match="syrian-desert"):
         load_profile("no-such-profile")
+
+
+# -- measures: what the source records -------------------------------------------------
+
+CATEGORY = "[[categories]]\nkey = 'c'\nsingular = 'c'\nplural = 'cs'\n"
+
+
+def test_each_shipped_profile_lists_what_its_source_records():
+    measures = {name: load_profile(name).measures for name in shipped_profiles()}
+    assert measures["syrian-desert"] == measures["sdf-areas"] == measures["landmines"] == ("killed", "injured")
+    assert measures["acled"] == measures["acled-syria"] == ("killed",)
+    assert measures["ucdp"] == ("killed", "ranges")
+
+
+@pytest.mark.parametrize(
+    ("top", "mapping", "expected"),
+    [
+        ("", "", ("killed", "injured")),  # CSV, JSON and text record both
+        ("", "[mapping.acled]\nunattributed = 'c'\n", ("killed",)),
+        ("", "[mapping.ucdp]\nunattributed = 'c'\ncivilians = 'c'\n", ("killed", "ranges")),
+        ("measures = ['ranges', 'killed']\n", "[mapping.acled]\nunattributed = 'c'\n", ("killed", "ranges")),
+    ],
+)
+def test_measures_default_to_what_the_mapped_datasets_record(tmp_path, top, mapping, expected):
+    path = tmp_path / "p.toml"
+    path.write_text(top + CATEGORY + mapping, encoding="utf-8")
+    assert load_profile(str(path)).measures == expected
+
+
+@pytest.mark.parametrize(
+    ("measures", "message"),
+    [
+        ("['killed', 'wounded']", "measures: 'wounded' \\(expected some of killed, injured, ranges\\)"),
+        ("['injured']", 'measures \\(must list "killed"'),
+        ("3", "measures \\(expected text or a list of texts\\)"),
+    ],
+)
+def test_an_unknown_measure_is_refused_in_one_line(tmp_path, measures, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(f"measures = {measures}\n{CATEGORY}", encoding="utf-8")
+    with pytest.raises(ReportgenError, match=message) as caught:
+        load_profile(str(path))
+    assert "\n" not in str(caught.value) and str(caught.value).startswith(f"{path}: profile field measures")

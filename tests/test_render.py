@@ -113,9 +113,11 @@ def test_pdf_text_holds_the_summarys_numbers(june, june_bulletin):
     assert f"has increased to {running.total_killed};" in text
     assert f"{summary.total_killed}Fatalities" in text
     assert f"{summary.operations}ISIS attacks" in text
+    assert f"{summary.total_injured}Injured" in text
     for group in summary.groups:
-        label = {"combatants": "Combatants", "civilians": "Civilians", "isis": "ISIS members"}[group.category]
-        assert f"{group.killed}{label} killed" in text
+        one, many = {"combatants": ("Combatant", "Combatants"), "civilians": ("Civilian", "Civilians"),
+                     "isis": ("ISIS member", "ISIS members")}[group.category]
+        assert f"{group.killed}{one if group.killed == 1 else many} killed" in text
     for region in summary.regions:
         killed = {c.category: c.killed for c in region.categories}
         cells = [region.operations, killed.get("combatants", 0), killed.get("civilians", 0),
