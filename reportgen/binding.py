@@ -74,27 +74,34 @@ def binding_of(profile: Profile) -> Binding:
 
 
 def differences(recorded: dict, new: dict) -> list[str]:
-    """What a profile of taxonomy ``new`` lacks or counts otherwise than the ``recorded`` one; empty: compatible."""
-    found = []
+    """What a profile of taxonomy ``new`` lacks or counts otherwise than the ``recorded`` one, the
+    weightiest first (each a short phrase for a message); empty: compatible."""
     categories = new.get("categories", {})
-    for key, subgroups in recorded.get("categories", {}).items():
-        if key not in categories:
-            found.append(f"no category {key}")
-            continue
-        found += [f"no subgroup {key}/{s}" for s in subgroups if s not in categories[key]]
+    found = [_lacks("category", "categories", [k for k in recorded.get("categories", {}) if k not in categories])]
+    if sorted(recorded.get("operations_by", [])) != sorted(new.get("operations_by", [])):
+        found.append(f"operations by {_listed(new.get('operations_by'))}, not {_listed(recorded.get('operations_by'))}")
     for part in OPEN_KEYS:
         had, has = recorded.get(part, []), new.get(part, [])
         if has and not had:
             found.append(f"{part} listed, where the database's are open")
         elif has:
-            found += [f"no {part[:-1]} {key}" for key in had if key not in has]
-    if sorted(recorded.get("operations_by", [])) != sorted(new.get("operations_by", [])):
-        found.append(f"operations by {_listed(new.get('operations_by'))}, not {_listed(recorded.get('operations_by'))}")
-    return found
+            found.append(_lacks(part[:-1], part, [k for k in had if k not in has]))
+    subgroups = [f"{k}/{s}" for k, subs in recorded.get("categories", {}).items() if k in categories
+                 for s in subs if s not in categories[k]]
+    found.append(_lacks("subgroup", "subgroups", subgroups))
+    return [f for f in found if f]
+
+
+def _lacks(one: str, many: str, keys: list[str], shown: int = 4) -> str:
+    """``no category isis``, ``no regions a, b, c, d, ...``; empty if ``keys`` is."""
+    if not keys:
+        return ""
+    listed = ", ".join(keys[:shown]) + (", ..." if len(keys) > shown else "")
+    return f"no {one if len(keys) == 1 else many} {listed}"
 
 
 def _listed(keys: list[str] | None) -> str:
-    return ", ".join(keys) if keys else "no one"
+    return ", ".join("anyone" if k == "*" else k for k in keys) if keys else "no one"
 
 
 def check_compatible(where: str, binding: Binding, profile: Profile) -> None:
