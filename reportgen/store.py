@@ -12,6 +12,9 @@ UPDATE``) before it compares their figures. Either way a revision made from a
 stale read is refused. Reads outside a write see committed data, statement by
 statement. Queries return only the rows of the period asked for, or their sums
 (an indexed date filter), never the whole table.
+
+A write made with a profile first checks it against the profile the database
+records, or records it (``binding``), inside the same transaction.
 """
 
 from __future__ import annotations
