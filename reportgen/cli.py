@@ -25,10 +25,22 @@ class Context:
     config: Config
     debug: bool
 
-    def profile(self):
-        from .profile import load_profile
+    def profile(self, store=None):
+        """The command's profile: the one chosen (option, environment, reportgen.toml), which must be
+        compatible with the database's; else the database's own; else the default (``binding``).
+        ``store``: the open database, if the command uses one."""
+        from .binding import choose_profile
 
-        return load_profile(self.config.profile)
+        where = store.path if store is not None else self.config.db
+        return choose_profile(where, self.config.profile, store.binding() if store is not None else None)
+
+    def import_profile(self):
+        """The profile of an import, which makes its database only once its first records pass:
+        the database's, if there is one already (looked at without making it)."""
+        from .binding import choose_profile
+        from .store import recorded_binding, shown_location
+
+        return choose_profile(shown_location(self.config.db), self.config.profile, recorded_binding(self.config.db))
 
     def store(self, create: bool = False):
         """The database, closed when the command ends, a refused one too (a server session is not left
@@ -110,7 +122,7 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
     if fmt not in DATASETS:
         if rejects:
             raise ReportgenError("--skip-invalid works with --format acled or ucdp")
-        for result in import_files(lambda: ctx.store(create=True), ctx.profile(), files, fmt):
+        for result in import_files(lambda: ctx.store(create=True), ctx.import_profile(), files, fmt):
             click.echo(f"{result.file}: {result.added} incidents added, {result.unchanged} already stored")
         return
     from .export import write_atomic
@@ -119,7 +131,7 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
     if rejects and any(rejects.resolve() == f.resolve() for f in files):
         raise ReportgenError(f"--skip-invalid {rejects}: that is an input file; name another file for the rejected rows")
     rejected: list = []
-    for result in import_event_files(lambda: ctx.store(create=True), ctx.profile(), files, DATASETS[fmt], rejects is not None):
+    for result in import_event_files(lambda: ctx.store(create=True), ctx.import_profile(), files, DATASETS[fmt], rejects is not None):
         for warning in result.warnings:
             click.echo(f"reportgen: warning: {warning}", err=True)
         rejected += result.rejected
@@ -141,7 +153,8 @@ def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day:
 
     if other:
         raise ReportgenError("--from-text reads posts: --format and --skip-invalid do not apply")
-    profile, store = ctx.profile(), ctx.store(create=True)
+    store = ctx.store(create=True)
+    profile = ctx.profile(store)
     when = parse_date(day, "--date") if day else None
     plans = [plan_from_text(store, profile, parse_file(path, profile), when) for path in files]
     out = console()
@@ -153,7 +166,7 @@ def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day:
             click.echo("Nothing written: pass --yes to apply.", err=True)
         return
     for plan in plans:
-        written = apply_plan(store, plan)
+        written = apply_plan(store, plan, profile)
         click.echo(f"{plan.source}: {written} records written", err=True)
 
 
@@ -173,9 +186,10 @@ def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None,
     from .aggregate import summarize
     from .wording import tally_text
 
-    profile = ctx.profile()
     scope = tally_scope(year, period, as_of)
-    summary = summarize(ctx.store(), profile, scope)
+    store = ctx.store()
+    profile = ctx.profile(store)
+    summary = summarize(store, profile, scope)
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -262,7 +276,7 @@ def build(ctx: Context, period: str | None, year: str | None, all_: bool, output
     elsewhere = executor_for(processes, executor, ctx.config.db)
     store = ctx.store(create=False)
     jobs = plan_jobs(store, period=period, year=year, as_of=day)
-    profile, out = ctx.profile(), output or ctx.config.output
+    profile, out = ctx.profile(store), output or ctx.config.output
     plan = plan_build(store, profile, jobs, out, _render_settings(ctx, profile), force=force,
                       strays=None if period else strays_among(jobs, everything=year is None))
     for line in plan_lines(plan):
@@ -325,7 +339,7 @@ def revise_command(
 
     store = ctx.store()
     changes = parse_changes(list(killed), list(injured))
-    revisions = revise(store, ctx.profile(), incident_id, changes, reason, recorded_at=recorded,
+    revisions = revise(store, ctx.profile(store), incident_id, changes, reason, recorded_at=recorded,
                        correction=correction, recorded_by=ctx.config.recorded_by)
     for rev in revisions:
         label = f"{rev.category}/{rev.subgroup}" if rev.subgroup else rev.category
@@ -365,9 +379,10 @@ def notice_command(ctx: Context, incident_id: str, fmt: str, as_of: str | None, 
     from .notice import build_notice, notice_html, notice_text, write_output
     from .periods import parse_date
 
-    profile = ctx.profile()
     day = parse_date(as_of, "--as-of") if as_of else None
-    notice = build_notice(ctx.store(), profile, incident_id, day)
+    store = ctx.store()
+    profile = ctx.profile(store)
+    notice = build_notice(store, profile, incident_id, day)
     render = notice_html if fmt == "html" else notice_text
     text = render(notice, profile, ctx.config.templates)
     if output is None:
@@ -394,16 +409,19 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
 
     if output is None and fmt == "parquet":
         raise ReportgenError("--format parquet writes binary data: give --output FILE")
-    profile = ctx.profile()
     if what == "summary":
         from .aggregate import summarize
 
-        data = export_summary(summarize(ctx.store(), profile, tally_scope(year, period, as_of)), fmt, profile)
+        scope = tally_scope(year, period, as_of)
+        store = ctx.store()
+        profile = ctx.profile(store)
+        data = export_summary(summarize(store, profile, scope), fmt, profile)
     else:
         if as_of:
             raise ReportgenError("--as-of applies to summaries; incidents are exported with their current tolls")
         scope = tally_scope(year, period, None) if year or period else None
-        data = export_incidents(ctx.store(), profile, fmt, scope)
+        store = ctx.store()
+        data = export_incidents(store, ctx.profile(store), fmt, scope)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
@@ -455,9 +473,8 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
     from .parse.show import console, findings_table
     from .periods import parse_date
 
-    profile = ctx.profile()
     day = parse_date(as_of, "--as-of") if as_of else None
-    db_summary = None
+    db_summary, store = None, None
     if against_db:
         from .aggregate import summarize
 
@@ -465,6 +482,7 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
         db_summary = lambda scope: summarize(store, profile, scope)  # noqa: E731 - one call site
     elif as_of:
         raise ReportgenError("--as-of applies with --against-db")
+    profile = ctx.profile(store)
     reports = [r for path in files for r in check_reading(parse_file(path, profile), profile, db_summary, year, day)]
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
@@ -488,10 +506,14 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
 @one_line_errors
 def preview_command(ctx: Context, port: int, host: str, output: str | None) -> None:
     """Serve live drafts of every bulletin, reloading open pages when data, profile or templates change."""
+    from .binding import source_of
     from .preview import PreviewSettings, serve
 
     config = ctx.config
-    settings = PreviewSettings(db=config.db, profile=config.profile, templates=config.templates,
+    store = ctx.store()
+    profile = ctx.profile(store)  # the site loads it again by this name or path (and again when it changes)
+    store.close()
+    settings = PreviewSettings(db=config.db, profile=source_of(profile), templates=config.templates,
                                output=output or config.output, organisation=config.organisation)
     serve(settings, host, port, announce=lambda line: click.echo(line, err=True))
 

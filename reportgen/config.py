@@ -13,7 +13,6 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from .errors import ReportgenError
-from .profile import DEFAULT_PROFILE
 
 CONFIG_FILE = "reportgen.toml"
 
@@ -21,7 +20,7 @@ CONFIG_FILE = "reportgen.toml"
 @dataclass(frozen=True)
 class Config:
     db: str = "reportgen.db"
-    profile: str = DEFAULT_PROFILE
+    profile: str | None = None  # None: the database's profile, else the default (see ``binding``)
     templates: str | None = None  # a user's template directory, overriding shipped files
     output: str = "output"
     organisation: str | None = None  # overrides the profile's, for PDF metadata

@@ -9,6 +9,10 @@ class ReportgenError(Exception):
     exit_code = 1
 
 
+class NoDatabase(ReportgenError):
+    """A reader found no database where one was named (no file, or a server database without reportgen's tables)."""
+
+
 class InputError(ReportgenError):
     """Bad input in a file: ``FILE:LINE: field: what was expected``."""
 

@@ -201,7 +201,7 @@ def _check_subgroups(where: Where, dash: str, after: dict[Key, Figures]) -> None
 def revise(store: Store, profile: Profile, incident_id: str, changes: list[Change], reason: str, **options) -> list[Revision]:
     """Check and append the revisions in one transaction; return them."""
     revisions = plan_revisions(store, profile, incident_id, changes, reason, **options)
-    store.add_revisions(revisions)
+    store.add_revisions(revisions, profile)
     return revisions
 
 
@@ -220,7 +220,7 @@ def apply_revision_file(store: Store, profile: Profile, path: Path) -> int:
             planned += _plan_row(store, profile, Where(str(path), reader.line_num), row, planned)
     except csv.Error as exc:
         raise Where(str(path), reader.line_num).error(None, f"malformed CSV ({exc})") from None
-    store.add_revisions(planned)
+    store.add_revisions(planned, profile)
     return len(planned)
 
 

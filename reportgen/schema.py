@@ -4,6 +4,11 @@ One definition (SQLAlchemy Core) makes the tables in SQLite and in PostgreSQL.
 A database is used only if it holds reportgen's tables at this schema version;
 an older version is brought up to date by named upgrades, each in one
 transaction with its record; anything else is refused, never changed.
+
+Version 4 adds no table: it is the version of a database that records its profile
+(``meta`` keys ``BINDING_KEYS``, see ``binding``), which a release that cannot honour
+the record must refuse. A version-3 database is read as it is (a read never writes to
+it) and reaches version 4 in the transaction of its first write that records a profile.
 """
 
 from __future__ import annotations
@@ -15,9 +20,12 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.schema import CreateColumn
 
-from .errors import ReportgenError
+from .errors import NoDatabase, ReportgenError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+BOUND_ON_WRITE = "3"  # the version whose upgrade is its first write made with a profile
+# The meta keys of a database's profile (see ``binding``): its name, source, fingerprint and taxonomy.
+BINDING_KEYS = ("profile", "profile_source", "profile_fingerprint", "profile_taxonomy")
 TEXT = sa.Text()
 
 schema = sa.MetaData()
@@ -125,7 +133,7 @@ def set_up(db: Connection, name: str, exists: bool | None, create: bool = True) 
         _check_schema(db, name)
         return
     if not create:
-        raise ReportgenError(f"{name}: no reportgen tables in this database; run `reportgen import` first")
+        raise NoDatabase(f"{name}: no reportgen tables in this database; run `reportgen import` first")
     server = db.dialect.name == "postgresql"
     db.exec_driver_sql("BEGIN" if server else "BEGIN IMMEDIATE")
     try:
@@ -164,7 +172,7 @@ def _check_schema(db: Connection, name: str) -> None:
             f" {SCHEMA_VERSION}; use the matching reportgen release or a new database"
         )
     _check_tables(db, name, tables, int(row[0]))
-    if row[0] != str(SCHEMA_VERSION):
+    if row[0] in UPGRADES:
         _upgrade(db)
 
 
@@ -205,12 +213,13 @@ def _range_revisions_table(db: Connection) -> None:
 
 RANGE_FIELDS = ("category", "subgroup", "low_old", "high_old", "low_new", "high_new", "reason", "recorded_at")
 
-# Named upgrades, each from the version it starts at; none loses what the tables hold.
+# Named upgrades, each from the version it starts at; none loses what the tables hold. (Version 3
+# to 4 is not here: it needs the profile, which only a write knows; see ``Store.transaction``.)
 UPGRADES = {"1": _covering_date_index, "2": _range_revisions_table}
 
 
 def _upgradable(version: str) -> bool:
-    return version in UPGRADES
+    return version in UPGRADES or version == BOUND_ON_WRITE
 
 
 def _upgrade(db: Connection) -> None:

@@ -12,6 +12,9 @@ UPDATE``) before it compares their figures. Either way a revision made from a
 stale read is refused. Reads outside a write see committed data, statement by
 statement. Queries return only the rows of the period asked for, or their sums
 (an indexed date filter), never the whole table.
+
+A write made with a profile first checks it against the profile the database
+records, or records it (``binding``), inside the same transaction.
 """
 
 from __future__ import annotations
@@ -32,10 +35,14 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from .errors import ReportgenError
+from .binding import Binding, binding_of, canonical_json, check_compatible
+from .errors import NoDatabase, ReportgenError
 from .periods import day_after
+from .profile import Profile
 from .records import Casualty, Incident, Revision
 from .schema import (
+    BINDING_KEYS,
+    BOUND_ON_WRITE,
     CASUALTIES,
     INCIDENT_COLUMNS,
     INCIDENTS,
@@ -44,12 +51,14 @@ from .schema import (
     RANGE_REVISIONS,
     REVISIONS,
     ROW_COLUMNS,
+    SCHEMA_LOCK,
     SCHEMA_VERSION,
     TEXT,
     set_up,
 )
 
-__all__ = ["BATCH", "SCHEMA_VERSION", "StaleRevision", "Store", "batches", "is_server_url", "open_store", "redacted", "shown_location"]
+__all__ = ["BATCH", "SCHEMA_VERSION", "StaleRevision", "Store", "batches", "is_server_url", "open_store", "recorded_binding",
+           "redacted", "shown_location"]
 
 Areas = Sequence[tuple[str, Sequence[str], Sequence[str]]]  # (key, districts, locations) of named areas
 BATCH = 5_000  # incidents per INSERT batch (or COPY in PostgreSQL)
@@ -85,11 +94,18 @@ class Store:
     # -- writes -----------------------------------------------------------
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
-        """One write transaction; everything in it lands, or nothing does. Nested calls join the outer one."""
+    def transaction(self, profile: Profile | None = None) -> Iterator[Connection]:
+        """One write transaction; everything in it lands, or nothing does. Nested calls join the outer one.
+
+        ``profile``: the profile the write is made with. It is checked against the profile the
+        database records (an incompatible one is refused before anything is written), or
+        recorded, if the database records none yet.
+        """
         if self._depth:
             self._depth += 1
             try:
+                if profile is not None:
+                    self._bind(profile)
                 yield self._db
             finally:
                 self._depth -= 1
@@ -99,6 +115,8 @@ class Store:
         self._depth, self._wrote = 1, False
         try:
             with self._errors():
+                if profile is not None:
+                    self._bind(profile)
                 yield self._db
                 if self._wrote:
                     self._db.execute(
@@ -112,14 +130,15 @@ class Store:
         finally:
             self._depth = 0
 
-    def add_incidents(self, incidents: Iterable[Incident], checked: bool = False) -> int:
+    def add_incidents(self, incidents: Iterable[Incident], checked: bool = False, profile: Profile | None = None) -> int:
         """Insert new incidents in one transaction, in batches; return how many were inserted.
 
         An id already stored (or twice among ``incidents``) refuses the whole write.
         ``checked``: the caller found in the current transaction that none is stored.
+        ``profile``: the profile they were read with (see ``transaction``).
         """
         count = 0
-        with self.transaction():
+        with self.transaction(profile):
             for batch in batches(incidents, BATCH):
                 if not checked:
                     self._refuse_stored(batch)
@@ -127,14 +146,14 @@ class Store:
                 count += len(batch)
         return count
 
-    def add_revisions(self, revisions: Iterable[Revision]) -> list[int]:
+    def add_revisions(self, revisions: Iterable[Revision], profile: Profile | None = None) -> list[int]:
         """Append revisions and apply their new values, in one transaction.
 
         A revision whose old values no longer match the stored ones was made from a
-        stale read and is refused.
+        stale read and is refused. ``profile``: the profile they were made with (see ``transaction``).
         """
         ids = []
-        with self.transaction() as db:
+        with self.transaction(profile) as db:
             pending = list(revisions)
             self._lock_incidents({rev.incident_id for rev in pending})
             for rev in pending:
@@ -178,7 +197,38 @@ class Store:
                                                            high_new=new[1], reason=reason, recorded_at=recorded_at))
             self._wrote = True
 
+    def _bind(self, profile: Profile) -> None:
+        """In a write transaction: check ``profile`` against the recorded one, or record it (and, in a
+        version-3 database, the schema version that says the database records its profile).
+
+        Recording takes the schema lock (PostgreSQL; SQLite's write lock covers it), so that two
+        first writes with different profiles cannot both record theirs; once recorded, a
+        profile is never changed, and checking it needs no lock."""
+        found = self.binding()
+        if found is None and self.server:
+            self._db.execute(sa.select(sa.func.pg_advisory_xact_lock(SCHEMA_LOCK)))
+            found = self.binding()
+        if found is not None:
+            check_compatible(self.path, found, profile)
+            return
+        new = binding_of(profile)
+        values = (new.name, new.source, new.fingerprint, canonical_json(new.taxonomy))
+        self._db.execute(META.insert(), [{"key": k, "value": v} for k, v in zip(BINDING_KEYS, values, strict=True)])
+        if self._meta("schema_version") == BOUND_ON_WRITE:
+            self._db.execute(META.update().where(META.c.key == "schema_version").values(value=str(SCHEMA_VERSION)))
+
     # -- reads ------------------------------------------------------------
+
+    def binding(self) -> Binding | None:
+        """The profile the database records, if any (see ``binding``)."""
+        rows = dict(self._rows(sa.select(META.c.key, META.c.value).where(META.c.key.in_(BINDING_KEYS))))
+        if len(rows) < len(BINDING_KEYS):
+            return None
+        name, source, digest, taxonomy = (rows[k] for k in BINDING_KEYS)
+        return Binding(name, source, digest, json.loads(taxonomy))
+
+    def schema_version(self) -> int:
+        return int(self._meta("schema_version"))
 
     def data_version(self) -> int:
         """A counter raised by every write: a cheap way to notice that the data changed."""
@@ -582,10 +632,23 @@ def open_store(path: str | Path, create: bool = True) -> Store:
     return _open_file(str(path), create)
 
 
+def recorded_binding(path: str | Path) -> Binding | None:
+    """The profile the database at ``path`` records; None if it records none, or if there is no
+    database there yet (nothing is made: a reader's open)."""
+    try:
+        store = open_store(path, create=False)
+    except NoDatabase:
+        return None
+    try:
+        return store.binding()
+    finally:
+        store.close()
+
+
 def _open_file(path: str, create: bool) -> Store:
     exists = Path(path).exists() and Path(path).stat().st_size > 0
     if not exists and not create:
-        raise ReportgenError(f"{path}: no database here; run `reportgen import` or `reportgen demo` first")
+        raise NoDatabase(f"{path}: no database here; run `reportgen import` or `reportgen demo` first")
     if not exists:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     engine = sa.create_engine("sqlite://", creator=lambda: _connect(path), poolclass=NullPool)
@@ -658,7 +721,7 @@ def _server_error(name: str, exc: sa.exc.DBAPIError) -> ReportgenError:
 def _scrubbed(error: ReportgenError, secret: str | None) -> ReportgenError:
     """The error with any trace of the password replaced, whatever the driver put in its message."""
     if secret and secret in str(error):
-        return ReportgenError(str(error).replace(secret, "***"))
+        return (NoDatabase if isinstance(error, NoDatabase) else ReportgenError)(str(error).replace(secret, "***"))
     return error
 
 

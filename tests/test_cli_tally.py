@@ -12,6 +12,7 @@ from conftest import ON_POSTGRESQL
 from stores import never_made, no_database, shown
 
 from reportgen.cli import main
+from reportgen.store import open_store
 
 
 @pytest.fixture
@@ -29,6 +30,9 @@ def test_demo_prints_the_tally_and_builds_the_year(db_path, tmp_path):
     assert "since early 2023 has increased to 562;" in result.stdout
     assert (tmp_path / "output" / "2023" / "06" / "bulletin.pdf").is_file()
     assert (tmp_path / "output" / "2023" / "year" / "bulletin.pdf").is_file()
+    store = open_store(db_path, create=False)
+    assert (store.binding().name, store.schema_version()) == ("syrian-desert", 4)  # the demo's database knows its profile
+    store.close()
 
 
 def test_tally_prints_the_source_format(demo_db):

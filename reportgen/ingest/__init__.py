@@ -147,7 +147,7 @@ def import_file(store: Store, profile: Profile, path: str | Path, fmt: str | Non
     path = Path(path)
     if fmt in DATASETS:
         return import_events(store, profile, path, DATASETS[fmt])
-    return _write(store, path, stream_file(path, profile, fmt))
+    return _write(store, profile, path, stream_file(path, profile, fmt))
 
 
 def import_files(
@@ -167,13 +167,14 @@ def import_files(
         incidents = stream_file(path, profile, fmt)
         first = list(islice(incidents, BATCH))
         store = store or open_store()
-        yield _write(store, path, chain(first, incidents))
+        yield _write(store, profile, path, chain(first, incidents))
 
 
-def _write(store: Store, path: Path, incidents: Iterable[Incident]) -> ImportResult:
-    """The new incidents, batch by batch, in one transaction: a bad record anywhere rolls all of it back."""
+def _write(store: Store, profile: Profile, path: Path, incidents: Iterable[Incident]) -> ImportResult:
+    """The new incidents, batch by batch, in one transaction: a bad record anywhere rolls all of it back
+    (and so does a profile the database does not take; see ``binding``)."""
     added = seen = 0
-    with store.transaction():
+    with store.transaction(profile):
         for batch in batches(incidents, BATCH):
             fresh = new_incidents(store, path, batch)
             if fresh:

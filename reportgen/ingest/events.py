@@ -263,7 +263,7 @@ def store_events(
     path = Path(path)
     reason = profile.mappings[dataset.name].revision_reason
     fresh, revisions, unchanged, bounds = plan_updates(store, path, incidents, outcome, dataset, reason)
-    with store.transaction():
+    with store.transaction(profile):
         if fresh:
             store.add_incidents(fresh)
         if revisions:

@@ -194,11 +194,12 @@ def _new_id(store: Store, when: str, place: str) -> str:
     return ident
 
 
-def apply_plan(store: Store, plan: Plan) -> int:
-    """Write what the plan says (in one transaction); return how many records were written."""
+def apply_plan(store: Store, plan: Plan, profile: Profile | None = None) -> int:
+    """Write what the plan says (in one transaction); return how many records were written.
+    ``profile``: the profile the post was read with, checked against the database's or recorded."""
     if plan.action == "revise":
-        store.add_revisions(plan.revisions)
+        store.add_revisions(plan.revisions, profile)
         return len(plan.revisions)
     if plan.action == "add":
-        return store.add_incidents([plan.incident])
+        return store.add_incidents([plan.incident], profile=profile)
     return 0
