@@ -68,7 +68,7 @@ RELABELLED = (('name = "syrian-desert"', 'name = "my-desert"'), ('plural = "civi
               ('color = "#E69F00"', 'color = "#123456"'), ('group_order = ["isis", "combatants", "civilians"]',
                                                           'group_order = ["civilians", "isis", "combatants"]'))
 WITHOUT_ISIS = ((', "isis"', ""), ('"isis", ', ""))
-ISIS_BLOCK = r'\[\[categories\]\]\nkey = "isis".*?(?=# The cumulative block)'
+ISIS_BLOCK = r'\[\[categories\]\]\nkey = "isis".*?(?=# A part of the map)'
 
 
 # -- the first write records the profile ---------------------------------------------
