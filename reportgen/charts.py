@@ -274,8 +274,9 @@ def _legend_rows(profile: Profile, room: int) -> dict:
 
 
 def _count_axis() -> dict:
-    """Whole numbers, few ticks: every label is a text WeasyPrint lays out."""
-    return {"tickMinStep": 1, "format": "d", "tickCount": 5}
+    """Whole numbers, few ticks: every label is a text WeasyPrint lays out. A scale of small counts
+    still puts ticks between them (vl-convert does not honour ``tickMinStep``): those stay unlabelled."""
+    return {"tickMinStep": 1, "format": "d", "tickCount": 5, "labelExpr": "datum.value % 1 ? '' : datum.label"}
 
 
 def _tick_labels(steps: list[tuple[str, str]]) -> list[str]:

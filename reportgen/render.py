@@ -144,6 +144,14 @@ class BulletinPage:
         record is left out of the page, not shown as zeros."""
         return measure in self.profile.measures
 
+    def draws(self, chart: str) -> bool:
+        """Whether a chart has any fatality to draw: a chart of nothing is left out, and the page says so."""
+        if chart in self.ranged:
+            return True
+        if chart == "regions":
+            return any(r.killed for r in self.summary.regions)
+        return bool((self.running if chart == "cumulative" else self.summary).total_killed)
+
     def region_killed(self, region: RegionLine) -> dict[str, int]:
         """A region's fatalities per category, every profile category present."""
         found = {c.category: c.killed for c in region.categories}

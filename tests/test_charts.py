@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -185,3 +186,13 @@ def test_hostile_labels_reach_the_charts_without_killing_the_process(sample_db):
     assert any(t.startswith("بادية دير الزور") for t in texts)
     assert not any("href" in key for e in root.iter() for key in e.attrib)
     assert "\x01" not in svg and "\x00" not in svg
+
+
+def test_a_scale_of_small_counts_labels_each_whole_number_once(profile):
+    from reportgen.summary import Summary
+
+    daily = [{"period": "2025-07-03", "category": "isis", "killed": 2, "killed_low": 2, "killed_high": 2}]
+    month = Summary(profile.name, month_scope(2025, 7), 2, 0, 0, 1, [], [], series=daily, daily=daily)
+    svg = to_svg(timeline_chart(month, profile, WORDS).to_dict())
+    count_labels = re.findall(r'<text text-anchor="end" transform="translate\(-4,[^"]*"[^>]*>([^<]*)</text>', svg)
+    assert count_labels == ["0", "1", "2"]

@@ -438,3 +438,15 @@ def test_right_to_left_text_and_overrides_do_not_reorder_a_pdf_row(hostile):
     lines = pdf_text(hostile.pdf).splitlines()
     assert "2023-06-07 Homs desert بادية دير الزور ISIS cells ambush 7 1 0 0 0 0" in lines
     assert "2023-06-09 Homs desert abc 123 ISIS cells ambush 9 1 0 0 0 0" in lines
+
+
+def test_a_month_without_fatalities_draws_no_empty_chart_and_follows_the_text(store, profile, settings):
+    store.add_incidents([Incident(id="Q-1", date="2025-06-03", region="homs", province="Homs", district="", location="Palmyra",
+                                  perpetrator="ISIS", kind="ambush", casualties=(Casualty("combatants", "", 0, 2),))])
+    bulletin = gather(store, profile, Job("month", month_scope(2025, 6)))
+    html = render_html(bulletin, settings)
+    assert "<svg" not in html
+    assert "No fatalities were documented in June 2025." in html
+    assert "No fatalities were documented from 1 January to 30 June 2025." in html
+    assert "no fatalities in military operations in the Syrian desert were documented in June 2025." in flat(html)
+    assert "stood at" not in html and "as follows" not in html
