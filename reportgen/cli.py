@@ -174,12 +174,21 @@ def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None,
     from .wording import tally_text
 
     profile = ctx.profile()
-    scope = tally_scope(year, period, as_of)
-    summary = summarize(ctx.store(), profile, scope)
+    store, scope = scoped_store(ctx, tally_scope(year, period, as_of))
+    summary = summarize(store, profile, scope)
     if fmt == "json":
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:
         click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
+
+
+def scoped_store(ctx: Context, scope) -> tuple:
+    """The database and ``scope``, refused in one line when no incident is recorded in it."""
+    from .periods import require_incidents
+
+    store = ctx.store()
+    require_incidents(store, scope)
+    return store, scope
 
 
 def tally_scope(year: str | None, period: str | None, as_of: str | None):
@@ -398,7 +407,8 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
     if what == "summary":
         from .aggregate import summarize
 
-        data = export_summary(summarize(ctx.store(), profile, tally_scope(year, period, as_of)), fmt)
+        store, scope = scoped_store(ctx, tally_scope(year, period, as_of))
+        data = export_summary(summarize(store, profile, scope), fmt)
     else:
         if as_of:
             raise ReportgenError("--as-of applies to summaries; incidents are exported with their current tolls")
