@@ -50,12 +50,27 @@ def one_line_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except ReportgenError as exc:
-            _fail(str(exc), exc.exit_code)
-        except (OSError, MemoryError) as exc:
-            _fail(f"{type(exc).__name__}: {exc}", 1)
+        except Exception as exc:
+            message = one_line_message(exc)
+            if message is None:
+                raise
+            _fail(message, getattr(exc, "exit_code", 1))
 
     return wrapper
+
+
+def one_line_message(exc: Exception) -> str | None:
+    """What the user is told of a known failure (an error in a template included); None for a bug."""
+    from .template_errors import as_template_failure
+
+    if isinstance(exc, ReportgenError):
+        return str(exc)
+    failure = as_template_failure(exc)
+    if failure is not None:
+        return str(failure)
+    if isinstance(exc, (OSError, MemoryError)):
+        return f"{type(exc).__name__}: {exc}"
+    return None
 
 
 def _fail(message: str, code: int) -> None:

@@ -5,6 +5,7 @@ export imported as reportgen's CSV, UCDP ranges out of order; and counts agree w
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from stores import shown
@@ -71,3 +72,79 @@ def test_a_notice_whose_year_holds_no_incident_yet_is_refused(cli, db_path):
     store.add_revisions([Revision("LATE", "combatants", "", 4, 5, 18, 17, "died of wounds", "2023-06-30T10:00:00")])
     store.close()
     one_line(cli("--db", db_path, "notice", "LATE"), "year 2023: in ")
+
+
+# -- errors in a user's templates ------------------------------------------------------------------
+
+TALLY = "text/tally.txt.j2"
+SHIPPED_TALLY = (Path(__file__).parent.parent / "templates" / TALLY).read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def my_templates(tmp_path, monkeypatch):
+    """``write(name, text)``: a file in ``my-templates/`` of the working directory, the `templates` setting."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("REPORTGEN_TEMPLATES", "my-templates")
+
+    def write(name: str, text: str) -> str:
+        path = tmp_path / "my-templates" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        return f"my-templates/{name}"
+
+    return write
+
+
+def tally_with(line4: str) -> str:
+    """The shipped tally template with ``line4`` inserted as its fourth line."""
+    lines = SHIPPED_TALLY.splitlines(keepends=True)
+    return "".join([*lines[:3], line4 + "\n", *lines[3:]])
+
+
+@pytest.mark.parametrize(
+    ("line4", "says"),
+    [
+        ("{% if %}", "TemplateSyntaxError: Expected an expression"),
+        ("{{ summary.no_such_figure }}", "UndefinedError: "),
+        ("{{ summary.total_killed / 0 }}", "ZeroDivisionError: division by zero"),
+        ('{% include "text/nowhere.txt.j2" %}', "TemplateNotFound: template not found: text/nowhere.txt.j2"),
+    ],
+)
+def test_an_error_in_a_template_is_its_file_and_line(cli, sample_db, my_templates, line4, says):
+    name = my_templates(TALLY, tally_with(line4))
+    one_line(cli("--db", sample_db, "tally", "--year", "2023"), f"reportgen: error: {name}:4: {says}")
+
+
+def test_an_error_in_a_macro_names_the_macro_file(cli, sample_db, my_templates):
+    shipped = (Path(__file__).parent.parent / "templates" / "text" / "macros.txt.j2").read_text(encoding="utf-8")
+    broken = shipped.replace("{% macro since(", "{% macro since(scope) %}{{ scope.nothing }}{% endmacro %}\n{% macro unused(", 1)
+    assert broken != shipped
+    line = shipped[: shipped.index("{% macro since(")].count("\n") + 1
+    name = my_templates("text/macros.txt.j2", broken)
+    one_line(cli("--db", sample_db, "tally", "--year", "2023"), f"{name}:{line}: UndefinedError: ")
+
+
+def test_debug_shows_the_traceback_of_a_template_error(cli, sample_db, my_templates):
+    my_templates(TALLY, tally_with("{{ 1 / 0 }}"))
+    result = cli("--db", sample_db, "--debug", "tally", "--year", "2023")
+    assert result.exit_code != 0
+    assert isinstance(result.exception, ZeroDivisionError)
+
+
+def test_a_notice_with_a_broken_template_is_one_line(cli, sample_db, my_templates):
+    name = my_templates("text/notice.txt.j2", "Death toll update\n{{ notice.no_such_field }}\n")
+    one_line(cli("--db", sample_db, "notice", "2023-DZ-SHAJIRY"), f"{name}:2: UndefinedError: ")
+
+
+MONTH_OVERRIDE = '{% extends "default:html/month.html.j2" %}\n{% block kicker %}\n{{ page.no_such_thing }}\n{% endblock %}\n'
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_build_with_a_broken_template_is_one_line_here_and_in_worker_processes(cli, sample_db, my_templates, tmp_path, jobs):
+    name = my_templates("html/month.html.j2", MONTH_OVERRIDE)
+    result = cli("--db", sample_db, "build", "--period", "2023-06", "--output", tmp_path / "out", "--jobs", jobs)
+    assert result.stdout == "2023/06: new\n0 unchanged\n"
+    one_line(result, f"reportgen: error: {name}:3: UndefinedError: ")
+    assert "no_such_thing" in result.stderr
+    assert not (tmp_path / "out" / "2023" / "06" / "bulletin.html").exists()
