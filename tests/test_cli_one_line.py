@@ -4,6 +4,8 @@ export imported as reportgen's CSV, UCDP ranges out of order; and counts agree w
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import socket
 from pathlib import Path
@@ -162,3 +164,62 @@ def test_the_preview_on_an_address_in_use_names_it_and_suggests_another_port(cli
         result = cli("--db", sample_db, "preview", "--port", port)
     line = one_line(result, f"reportgen: error: 127.0.0.1:{port}: address already in use")
     assert "--port" in line and "OSError" not in line
+
+
+# -- ACLED and UCDP files ----------------------------------------------------------------------------
+
+INTEROP = Path(__file__).parent / "data" / "interop"
+
+
+@pytest.mark.parametrize(
+    ("name", "flag"),
+    [("acled_sample.csv", "acled"), ("acled_older.csv", "acled"), ("acled_labels.csv", "acled"),
+     ("ucdp_ged_sample.csv", "ucdp"), ("ucdp_older.csv", "ucdp")],
+)
+@pytest.mark.parametrize("profile_name", ["syrian-desert", "acled", "ucdp"])
+def test_a_dataset_file_read_as_our_csv_names_the_flag_that_reads_it(cli, db_path, name, flag, profile_name):
+    result = cli("--db", db_path, "--profile", profile_name, "import", INTEROP / name)
+    line = one_line(result, f"reportgen: error: {INTEROP / name}:1: header: ")
+    assert f"import it with --format {flag}" in line
+    assert ("--profile" in line) == (profile_name != flag)
+    assert "--format acled" not in line if flag == "ucdp" else "--format ucdp" not in line
+    assert cli("--db", db_path, "tally", "--year", "2022").exit_code == 1  # nothing imported
+
+
+def test_our_csv_with_a_column_named_like_acled_is_not_taken_for_acled(cli, db_path, tmp_path):
+    path = tmp_path / "mine.csv"
+    path.write_text("id,date,fatalities\n", encoding="utf-8")
+    line = one_line(cli("--db", db_path, "import", path), f"{path}:1: fatalities: unexpected column")
+    assert "--format" not in line
+
+
+def with_figures(low: int, best: int, high: int) -> str:
+    """ucdp_older.csv with its first event's low, best and high replaced (its deaths made to add up to ``best``)."""
+    rows = list(csv.reader(io.StringIO((INTEROP / "ucdp_older.csv").read_text(encoding="utf-8"), newline="")))
+    header, first = rows[0], rows[1]
+    first[header.index("deaths_a")] = str(best)
+    for column in ("deaths_b", "deaths_civilians", "deaths_unknown"):
+        first[header.index(column)] = "0"
+    for column, value in (("low", low), ("best", best), ("high", high)):
+        first[header.index(column)] = str(value)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("figures", "says"),
+    [
+        ((12, 10, 14), "low 12 is above best 10"),
+        ((8, 10, 9), "best 10 is above high 9"),
+        ((8, 3, 2), "low 8 is above best 3; low 8 is above high 2; best 3 is above high 2"),
+        ((12, 10, 11), "low 12 is above best 10; low 12 is above high 11"),
+    ],
+)
+def test_a_ucdp_range_out_of_order_says_which_figure_is_which(cli, db_path, tmp_path, figures, says):
+    path = tmp_path / "ged.csv"
+    path.write_text(with_figures(*figures), encoding="utf-8")
+    result = cli("--db", db_path, "--profile", "ucdp", "import", "--format", "ucdp", path)
+    assert result.exit_code == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("reportgen: warning:")]
+    assert warnings == [f"reportgen: warning: {path}:2: {says} (low <= best <= high expected); kept as published"]
