@@ -73,6 +73,13 @@ def one_line_message(exc: Exception) -> str | None:
     return None
 
 
+def counted(n: int, singular: str, plural: str) -> str:
+    """"1 incident", "3 incidents": the count in digits, the noun chosen by CLDR plural rules."""
+    from .wording import noun
+
+    return f"{n} {noun(n, singular, plural)}"
+
+
 def _fail(message: str, code: int) -> None:
     ctx = click.get_current_context(silent=True)
     debug = ctx is not None and isinstance(ctx.obj, Context) and ctx.obj.debug
@@ -126,7 +133,7 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
         if rejects:
             raise ReportgenError("--skip-invalid works with --format acled or ucdp")
         for result in import_files(lambda: ctx.store(create=True), ctx.profile(), files, fmt):
-            click.echo(f"{result.file}: {result.added} incidents added, {result.unchanged} already stored")
+            click.echo(f"{result.file}: {counted(result.added, 'incident', 'incidents')} added, {result.unchanged} already stored")
         return
     from .export import write_atomic
     from .ingest.events import import_event_files, rejects_csv
@@ -138,13 +145,13 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
         for warning in result.warnings:
             click.echo(f"reportgen: warning: {warning}", err=True)
         rejected += result.rejected
-        skipped = f", {len(result.rejected)} rows rejected" if rejects else ""
-        click.echo(f"{result.file}: {result.added} incidents added, {result.revised} revised,"
+        skipped = f", {counted(len(result.rejected), 'row', 'rows')} rejected" if rejects else ""
+        click.echo(f"{result.file}: {counted(result.added, 'incident', 'incidents')} added, {result.revised} revised,"
                    f" {result.unchanged} already stored{skipped}")
         if rejects:
             write_atomic(rejects, rejects_csv(rejected).encode("utf-8"))
     if rejects:
-        click.echo(f"{rejects}: {len(rejected)} rejected rows with their reasons", err=True)
+        click.echo(f"{rejects}: {counted(len(rejected), 'rejected row', 'rejected rows')} with their reasons", err=True)
 
 
 def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day: str | None, yes: bool) -> None:
@@ -169,7 +176,7 @@ def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day:
         return
     for plan in plans:
         written = apply_plan(store, plan)
-        click.echo(f"{plan.source}: {written} records written", err=True)
+        click.echo(f"{plan.source}: {counted(written, 'record', 'records')} written", err=True)
 
 
 def _as_of_option(func):
@@ -247,10 +254,11 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
         store.close()
         raise ReportgenError(f"{store.path}: already holds data; the demo makes a fresh database")
     incidents, revisions = load_sample(store, profile)
-    click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {store.path}", err=True)
+    click.echo(f"Imported {counted(incidents, 'illustrative incident', 'illustrative incidents')}"
+               f" and {counted(revisions, 'revision', 'revisions')} into {store.path}", err=True)
     plan = plan_build(store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output, _render_settings(ctx, profile))
     built = _build_with_progress(ctx, store, profile, plan, output)
-    click.echo(f"Built {len(built)} bulletins of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
+    click.echo(f"Built {counted(len(built), 'bulletin', 'bulletins')} of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
     summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
     click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
 
@@ -496,11 +504,12 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
     else:
         out = console()
         for r in reports:
-            out.print(findings_table(f"{r.source} ({r.label})", r.findings, f"inconsistent lines: {len(inconsistencies(r.findings))}"))
+            wrong = counted(len(inconsistencies(r.findings)), "inconsistent line", "inconsistent lines")
+            out.print(findings_table(f"{r.source} ({r.label})", r.findings, wrong))
             if r.scope is not None:
+                differ = counted(len(inconsistencies(r.database)), "line differs", "lines differ")
                 out.print(findings_table(f"{r.source} ({r.label})", r.database, f"against the database ({r.scope.key}"
-                                         f"{', as of ' + r.scope.as_of.isoformat() if r.scope.as_of else ''}):"
-                                         f" lines that differ: {len(inconsistencies(r.database))}"))
+                                         f"{', as of ' + r.scope.as_of.isoformat() if r.scope.as_of else ''}): {differ}"))
     if any(r.problems for r in reports):
         sys.exit(1)
 

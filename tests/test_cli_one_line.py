@@ -223,3 +223,45 @@ def test_a_ucdp_range_out_of_order_says_which_figure_is_which(cli, db_path, tmp_
     assert result.exit_code == 0, result.stderr
     warnings = [line for line in result.stderr.splitlines() if line.startswith("reportgen: warning:")]
     assert warnings == [f"reportgen: warning: {path}:2: {says} (low <= best <= high expected); kept as published"]
+
+
+# -- counts agree with their nouns --------------------------------------------------------------------
+
+VALID_CSV = Path(__file__).parent / "data" / "ingest" / "valid.csv"
+
+
+def first_records(n: int, path: Path) -> Path:
+    """valid.csv cut to its header and first ``n`` records."""
+    rows = list(csv.reader(io.StringIO(VALID_CSV.read_text(encoding="utf-8"), newline="")))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows[: n + 1])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("n", "says"), [(1, "1 incident added"), (2, "2 incidents added")])
+def test_import_counts_agree(cli, db_path, tmp_path, n, says):
+    path = first_records(n, tmp_path / "some.csv")
+    assert cli("--db", db_path, "import", path).stdout == f"{path}: {says}, 0 already stored\n"
+    assert cli("--db", db_path, "import", path).stdout == f"{path}: 0 incidents added, {n} already stored\n"
+
+
+def acled_with_bad_rows(path: Path, bad: int) -> Path:
+    """acled_labels.csv with the fatalities of its first ``bad`` rows made negative."""
+    rows = list(csv.reader(io.StringIO((INTEROP / "acled_labels.csv").read_text(encoding="utf-8"), newline="")))
+    column = rows[0].index("fatalities")
+    for row in rows[1: bad + 1]:
+        row[column] = "-1"
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("bad", "rows", "rejected"), [(1, "1 row", "1 rejected row"), (2, "2 rows", "2 rejected rows")])
+def test_rejected_rows_are_counted_in_agreement(cli, db_path, tmp_path, bad, rows, rejected):
+    path, rejects = acled_with_bad_rows(tmp_path / "acled.csv", bad), tmp_path / "rejects.csv"
+    result = cli("--db", db_path, "--profile", "acled", "import", "--format", "acled", "--skip-invalid", rejects, path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith(f", 0 revised, 0 already stored, {rows} rejected\n")
+    assert f"{rejects}: {rejected} with their reasons\n" in result.stderr
