@@ -12,12 +12,17 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .config import Config, load_config
 from .errors import ReportgenError
+
+if TYPE_CHECKING:
+    from .periods import Scope
+    from .store import Store
 
 
 @dataclass
@@ -204,7 +209,7 @@ def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None,
         click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
 
 
-def scoped_store(ctx: Context, scope) -> tuple:
+def scoped_store(ctx: Context, scope: Scope) -> tuple[Store, Scope]:
     """The database and ``scope``, refused in one line when no incident is recorded in it."""
     from .periods import require_incidents
 
@@ -213,7 +218,7 @@ def scoped_store(ctx: Context, scope) -> tuple:
     return store, scope
 
 
-def tally_scope(year: str | None, period: str | None, as_of: str | None):
+def tally_scope(year: str | None, period: str | None, as_of: str | None) -> Scope:
     """The scope the options name; a year with --as-of is the year to that day."""
     from .periods import parse_date, parse_period, ytd_scope
 
