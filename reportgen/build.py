@@ -29,7 +29,7 @@ from pathlib import Path
 
 from .errors import ReportgenError
 from .manifest import MANIFEST_NAME, Manifest
-from .periods import Scope, month_scope, parse_period, year_scope, ytd_scope
+from .periods import Scope, month_scope, parse_period, require_incidents, year_scope, ytd_scope
 from .profile import Profile
 from .store import Store
 
@@ -67,18 +67,19 @@ def plan_jobs(store: Store, period: str | None = None, year: str | None = None,
               as_of: date | None = None) -> list[Job]:
     """The bulletins of one month (``period`` YYYY-MM), one year's bulletin (``period`` YYYY),
     a year and its months (``year``), or, with neither, every month and year with data."""
-    months = data_months(store, as_of)
-    if not months:
-        raise ReportgenError(f"{store.path}: no incidents recorded; import some first")
     if period and year:
         raise ReportgenError("give --period or --year, not both")
+    months = data_months(store, as_of)
     if period:
-        return [_period_job(parse_period(period, as_of), months)]
+        return [_period_job(store, parse_period(period, as_of))]
     if year:
         scope = parse_period(year, as_of)
         if scope.kind != "year":
             raise ReportgenError(f"--year {year[:20]!r}: expected YYYY")
+        require_incidents(store, scope)
         return _year_jobs(scope.year, months, as_of)
+    if not months:
+        raise ReportgenError(f"{store.path}: no incidents recorded; import some first")
     return [job for y in sorted({y for y, _ in months}) for job in _year_jobs(y, months, as_of)]
 
 
@@ -90,23 +91,15 @@ def data_months(store: Store, as_of: date | None = None) -> list[tuple[int, int]
     return months
 
 
-def _span(months: list[tuple[int, int]]) -> str:
-    return f"{months[0][0]:04d}-{months[0][1]:02d} to {months[-1][0]:04d}-{months[-1][1]:02d}"
-
-
-def _period_job(scope: Scope, months: list[tuple[int, int]]) -> Job:
+def _period_job(store: Store, scope: Scope) -> Job:
     if scope.kind == "quarter":
         raise ReportgenError(f"period {scope.key}: bulletins are monthly or yearly; give YYYY-MM or YYYY")
-    have = {(scope.year, scope.start.month)} if scope.kind == "month" else {(scope.year, m) for m in range(1, 13)}
-    if not have & set(months):
-        raise ReportgenError(f"period {scope.key}: no incidents recorded in {scope.label} (data: {_span(months)})")
+    require_incidents(store, scope)
     return Job(scope.kind, scope)
 
 
 def _year_jobs(year: int, months: list[tuple[int, int]], as_of: date | None) -> list[Job]:
     own = [m for y, m in months if y == year]
-    if not own:
-        raise ReportgenError(f"year {year}: no incidents recorded (data: {_span(months)})")
     return [Job("month", month_scope(year, m, as_of)) for m in own] + [Job("year", year_scope(year, as_of))]
 
 

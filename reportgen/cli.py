@@ -12,12 +12,17 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .config import Config, load_config
 from .errors import ReportgenError
+
+if TYPE_CHECKING:
+    from .periods import Scope
+    from .store import Store
 
 
 @dataclass
@@ -62,12 +67,34 @@ def one_line_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except ReportgenError as exc:
-            _fail(str(exc), exc.exit_code)
-        except (OSError, MemoryError) as exc:
-            _fail(f"{type(exc).__name__}: {exc}", 1)
+        except Exception as exc:
+            message = one_line_message(exc)
+            if message is None:
+                raise
+            _fail(message, getattr(exc, "exit_code", 1))
 
     return wrapper
+
+
+def one_line_message(exc: Exception) -> str | None:
+    """What the user is told of a known failure (an error in a template included); None for a bug."""
+    from .template_errors import as_template_failure
+
+    if isinstance(exc, ReportgenError):
+        return str(exc)
+    failure = as_template_failure(exc)
+    if failure is not None:
+        return str(failure)
+    if isinstance(exc, (OSError, MemoryError)):
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def counted(n: int, singular: str, plural: str) -> str:
+    """"1 incident", "3 incidents": the count in digits, the noun chosen by CLDR plural rules."""
+    from .wording import noun
+
+    return f"{n} {noun(n, singular, plural)}"
 
 
 def _fail(message: str, code: int) -> None:
@@ -123,7 +150,7 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
         if rejects:
             raise ReportgenError("--skip-invalid works with --format acled or ucdp")
         for result in import_files(lambda: ctx.store(create=True), ctx.import_profile(), files, fmt):
-            click.echo(f"{result.file}: {result.added} incidents added, {result.unchanged} already stored")
+            click.echo(f"{result.file}: {counted(result.added, 'incident', 'incidents')} added, {result.unchanged} already stored")
         return
     from .export import write_atomic
     from .ingest.events import import_event_files, rejects_csv
@@ -135,13 +162,13 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
         for warning in result.warnings:
             click.echo(f"reportgen: warning: {warning}", err=True)
         rejected += result.rejected
-        skipped = f", {len(result.rejected)} rows rejected" if rejects else ""
-        click.echo(f"{result.file}: {result.added} incidents added, {result.revised} revised,"
+        skipped = f", {counted(len(result.rejected), 'row', 'rows')} rejected" if rejects else ""
+        click.echo(f"{result.file}: {counted(result.added, 'incident', 'incidents')} added, {result.revised} revised,"
                    f" {result.unchanged} already stored{skipped}")
         if rejects:
             write_atomic(rejects, rejects_csv(rejected).encode("utf-8"))
     if rejects:
-        click.echo(f"{rejects}: {len(rejected)} rejected rows with their reasons", err=True)
+        click.echo(f"{rejects}: {counted(len(rejected), 'rejected row', 'rejected rows')} with their reasons", err=True)
 
 
 def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day: str | None, yes: bool) -> None:
@@ -167,7 +194,7 @@ def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day:
         return
     for plan in plans:
         written = apply_plan(store, plan, profile)
-        click.echo(f"{plan.source}: {written} records written", err=True)
+        click.echo(f"{plan.source}: {counted(written, 'record', 'records')} written", err=True)
 
 
 def _as_of_option(func):
@@ -186,8 +213,7 @@ def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None,
     from .aggregate import summarize
     from .wording import tally_text
 
-    scope = tally_scope(year, period, as_of)
-    store = ctx.store()
+    store, scope = scoped_store(ctx, tally_scope(year, period, as_of))
     profile = ctx.profile(store)
     summary = summarize(store, profile, scope)
     if fmt == "json":
@@ -196,7 +222,16 @@ def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None,
         click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
 
 
-def tally_scope(year: str | None, period: str | None, as_of: str | None):
+def scoped_store(ctx: Context, scope: Scope) -> tuple[Store, Scope]:
+    """The database and ``scope``, refused in one line when no incident is recorded in it."""
+    from .periods import require_incidents
+
+    store = ctx.store()
+    require_incidents(store, scope)
+    return store, scope
+
+
+def tally_scope(year: str | None, period: str | None, as_of: str | None) -> Scope:
     """The scope the options name; a year with --as-of is the year to that day."""
     from .periods import parse_date, parse_period, ytd_scope
 
@@ -237,10 +272,11 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
         store.close()
         raise ReportgenError(f"{store.path}: already holds data; the demo makes a fresh database")
     incidents, revisions = load_sample(store, profile)
-    click.echo(f"Imported {incidents} illustrative incidents and {revisions} revisions into {store.path}", err=True)
+    click.echo(f"Imported {counted(incidents, 'illustrative incident', 'illustrative incidents')}"
+               f" and {counted(revisions, 'revision', 'revisions')} into {store.path}", err=True)
     plan = plan_build(store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output, _render_settings(ctx, profile))
     built = _build_with_progress(ctx, store, profile, plan, output)
-    click.echo(f"Built {len(built)} bulletins of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
+    click.echo(f"Built {counted(len(built), 'bulletin', 'bulletins')} of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
     summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
     click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
 
@@ -412,8 +448,7 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
     if what == "summary":
         from .aggregate import summarize
 
-        scope = tally_scope(year, period, as_of)
-        store = ctx.store()
+        store, scope = scoped_store(ctx, tally_scope(year, period, as_of))
         profile = ctx.profile(store)
         data = export_summary(summarize(store, profile, scope), fmt, profile)
     else:
@@ -489,11 +524,12 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
     else:
         out = console()
         for r in reports:
-            out.print(findings_table(f"{r.source} ({r.label})", r.findings, f"inconsistent lines: {len(inconsistencies(r.findings))}"))
+            wrong = counted(len(inconsistencies(r.findings)), "inconsistent line", "inconsistent lines")
+            out.print(findings_table(f"{r.source} ({r.label})", r.findings, wrong))
             if r.scope is not None:
+                differ = counted(len(inconsistencies(r.database)), "line differs", "lines differ")
                 out.print(findings_table(f"{r.source} ({r.label})", r.database, f"against the database ({r.scope.key}"
-                                         f"{', as of ' + r.scope.as_of.isoformat() if r.scope.as_of else ''}):"
-                                         f" lines that differ: {len(inconsistencies(r.database))}"))
+                                         f"{', as of ' + r.scope.as_of.isoformat() if r.scope.as_of else ''}): {differ}"))
     if any(r.problems for r in reports):
         sys.exit(1)
 

@@ -29,6 +29,7 @@ from typing import Any
 from .build import Job, gather
 from .errors import ReportgenError, shown
 from .store import is_server_url, open_store, redacted, shown_location
+from .template_errors import as_template_failure
 
 SCHEMES = ("dask://", "tls://")
 
@@ -54,7 +55,7 @@ def render_task(task: RenderTask) -> Files:
     """One bulletin's files (name -> bytes), rendered in this process from the database.
 
     Errors come back as one ``ReportgenError`` whose message names no password (and
-    carries no chained exception that could).
+    carries no chained exception that could); an error in a template as ``TEMPLATE:LINE: message``.
     """
     try:
         with _RENDERING:
@@ -62,7 +63,10 @@ def render_task(task: RenderTask) -> Files:
     except ReportgenError as exc:
         raise _plain(redacted(str(exc), task.db), exc.exit_code) from None
     except Exception as exc:
+        failure = as_template_failure(exc)
         message = redacted(str(exc), task.db)
+        if failure is not None:  # with its cause, which --debug shows, unless that names a password
+            raise _plain(redacted(str(failure), task.db), 1) from (exc if message == str(exc) else None)
         if message != str(exc):
             raise _plain(f"{type(exc).__name__}: {message}", 1) from None
         raise

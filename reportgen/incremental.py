@@ -260,11 +260,14 @@ REASON_WORDS = {NEW: "new", DATA: "data changed", TEMPLATES: "templates changed"
 
 def plan_lines(plan: BuildPlan) -> list[str]:
     """What a build does and why, one line per bulletin built, then the strays and the count of the rest."""
+    from .wording import noun
+
     lines = [f"{plan.manifest.problem}: building everything again"] if plan.manifest.problem else []
     for step in plan.todo:
         words = [REASON_WORDS[r] for r in step.reasons if r in REASON_WORDS]
-        words += [f"files missing ({', '.join(step.missing)})"] if step.missing else []
-        words += [f"files changed since they were written ({', '.join(step.changed)})"] if step.changed else []
+        words += [f"{noun(len(step.missing), 'file', 'files')} missing ({', '.join(step.missing)})"] if step.missing else []
+        changed = noun(len(step.changed), "file changed since it was", "files changed since they were")
+        words += [f"{changed} written ({', '.join(step.changed)})"] if step.changed else []
         lines.append(f"{step.folder}: {', '.join(words)}")
     lines += [f"{folder}: no such bulletin in the data any more; its files are left in place" for folder in plan.strays]
     lines.append(f"{len(plan.unchanged)} unchanged")

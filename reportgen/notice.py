@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .aggregate import summarize
 from .errors import ReportgenError
-from .periods import Scope, year_scope, ytd_scope
+from .periods import Scope, require_incidents, year_scope, ytd_scope
 from .profile import Profile
 from .records import Incident, Revision
 from .store import Store
@@ -138,6 +138,8 @@ def build_notice(store: Store, profile: Profile, incident_id: str, as_of: date |
         )
     region = profile.region(incident.region)
     actor = profile.actor(incident.perpetrator)
+    scope = tally_scope(incident, rows[0].recorded_at)
+    require_incidents(store, scope)
     return Notice(
         incident=incident,
         region_name=region.name if region else incident.region,
@@ -151,7 +153,7 @@ def build_notice(store: Store, profile: Profile, incident_id: str, as_of: date |
         victims=victims,
         revisions=rows,
         recorded_at=rows[0].recorded_at,
-        summary=summarize(store, profile, tally_scope(incident, rows[0].recorded_at)),
+        summary=summarize(store, profile, scope),
     )
 
 

@@ -10,8 +10,12 @@ import calendar
 import re
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from .errors import ReportgenError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 _QUARTER = re.compile(r"([0-9]{4})-[Qq]([1-4])")
@@ -120,3 +124,21 @@ def parse_date(text: str, what: str = "date") -> date:
 
 def day_after(day: date) -> date:
     return day + timedelta(days=1)
+
+
+def require_incidents(store: Store, scope: Scope) -> None:
+    """Refuse a scope without a single incident (dated in it and recorded by its as-of day): a tally,
+    a bulletin, a summary export or a notice of it would be all zeros. Incidents without
+    fatalities still count."""
+    if any(row[-1] for row in store.incident_counts(scope.start, scope.end, scope.as_of)):
+        return
+    months = store.months_with_data()
+    held = f"data: {month_span(months)}" if months else "it holds no incidents; import some first"
+    by = f" by {scope.as_of.isoformat()}" if scope.as_of else ""
+    what = f"year {scope.key}" if scope.kind in ("year", "ytd") else f"period {scope.key}"
+    raise ReportgenError(f"{what}: in {store.path}, no incidents recorded{by} in {scope.label} ({held})")
+
+
+def month_span(months: list[tuple[int, int]]) -> str:
+    """``2023-01 to 2023-06``: the first and last of (year, month) pairs in order."""
+    return f"{months[0][0]:04d}-{months[0][1]:02d} to {months[-1][0]:04d}-{months[-1][1]:02d}"

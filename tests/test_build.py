@@ -63,7 +63,7 @@ def test_as_of_leaves_out_later_months(sample):
         ({"period": "2023-Q2"}, "monthly or yearly"),
         ({"period": "2022-06"}, "no incidents recorded in June 2022 (data: 2023-01 to 2023-06)"),
         ({"period": "2023-07"}, "no incidents recorded in July 2023"),
-        ({"year": "2022"}, "year 2022: no incidents recorded"),
+        ({"year": "2022"}, "no incidents recorded in 2022 (data: 2023-01 to 2023-06)"),
         ({"year": "2023-06"}, "expected YYYY"),
         ({"period": "2023-06", "year": "2023"}, "not both"),
     ],

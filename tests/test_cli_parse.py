@@ -110,7 +110,7 @@ def test_parse_refuses_bad_bytes_in_one_line(cli, tmp_path):
 def test_check_reports_the_seeds_inconsistency_and_fails(cli):
     result = cli("check", SEED)
     assert result.exit_code == 1
-    assert "inconsistent lines: 1" in result.stdout
+    assert "1 inconsistent line" in result.stdout
     assert result.stdout.count("INCONSISTENT") == 1
     row = next(line for line in result.stdout.splitlines() if "INCONSISTENT" in line)
     assert "353" in row and "= 352" in row
@@ -119,7 +119,7 @@ def test_check_reports_the_seeds_inconsistency_and_fails(cli):
 def test_check_passes_a_consistent_tally(cli):
     result = cli("check", POSTS / "incident-ndf-armed-attack.txt")
     assert result.exit_code == 0, result.output
-    assert "inconsistent lines: 0" in result.stdout
+    assert "0 inconsistent lines" in result.stdout
 
 
 def test_check_against_the_database(cli, sample_copy):
@@ -138,7 +138,7 @@ def test_generated_tally_checks_clean_against_its_database(cli, sample_copy, tmp
     text.write_text(tally.stdout, encoding="utf-8")
     result = cli("--db", sample_copy, "check", "--against-db", text)
     assert result.exit_code == 0, result.output
-    assert "lines that differ: 0" in result.stdout
+    assert "0 lines differ" in result.stdout
 
 
 def test_check_needs_a_tally_and_as_of_needs_the_database(cli, tmp_path):

@@ -216,8 +216,13 @@ def test_files_deleted_or_edited_since_the_build_are_built_again(sample_store, p
     (out / "2023/03/bulletin.html").write_text("edited", encoding="utf-8")
     os.utime(out / "2023/04/bulletin.txt", ns=(1, 1))  # touched only: not a change
     lines = plan_lines(plan(sample_store, profile, out))
-    assert lines == ["2023/02: files missing (bulletin.pdf)",
-                     "2023/03: files changed since they were written (bulletin.html)", "5 unchanged"]
+    assert lines == ["2023/02: file missing (bulletin.pdf)",
+                     "2023/03: file changed since it was written (bulletin.html)", "5 unchanged"]
+    (out / "2023/02/bulletin.txt").unlink()
+    (out / "2023/03/bulletin.txt").write_text("edited", encoding="utf-8")
+    assert plan_lines(plan(sample_store, profile, out))[:2] == [
+        "2023/02: files missing (bulletin.pdf, bulletin.txt)",
+        "2023/03: files changed since they were written (bulletin.html, bulletin.txt)"]
 
 
 def test_without_a_usable_manifest_everything_is_built_again(sample_store, profile, out):

@@ -712,9 +712,11 @@ def test_preview_on_a_port_in_use_is_one_line(cli, sample_db):
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
-        result = cli("--db", sample_db, "preview", "--port", taken.getsockname()[1])
+        port = taken.getsockname()[1]
+        result = cli("--db", sample_db, "preview", "--port", port)
     assert result.exit_code == 1
-    assert result.stderr.startswith("reportgen: error: OSError:") and "in use" in result.stderr
+    assert result.stderr.startswith(f"reportgen: error: 127.0.0.1:{port}: address already in use")
+    assert "--port" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

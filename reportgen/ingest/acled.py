@@ -33,6 +33,8 @@ COMMON = (
     "source", "notes", "fatalities", "timestamp",
 )
 CURRENT = (*COMMON, "disorder_type", "civilian_targeting")
+# Columns that tell an ACLED export from reportgen's own CSV (both layouts have them).
+MARKERS = ("event_id_cnty", "event_type", "fatalities", "admin1")
 OLDER_MARKERS = ("data_id", "event_id_no_cnty", "iso3")
 OPTIONAL = ("year", "iso", "region", "source_scale", "tags", *OLDER_MARKERS)
 KNOWN = set(CURRENT) | set(OPTIONAL)

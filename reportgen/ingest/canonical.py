@@ -20,7 +20,7 @@ from pathlib import Path
 from ..errors import InputError, shown
 from ..profile import Profile
 from ..records import Casualty, Incident
-from . import fields
+from . import acled, fields, ucdp
 from .fields import Where
 
 ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
@@ -156,6 +156,7 @@ def _row_of(where: Where, header: list[str], row: list[str]) -> dict:
 
 
 def _check_header(where: Where, header: list[str], profile: Profile) -> None:
+    _not_a_dataset(where, header, profile)
     known = set(csv_columns(profile))
     seen = set()
     for column in header:
@@ -168,6 +169,16 @@ def _check_header(where: Where, header: list[str], profile: Profile) -> None:
     for column in [*REQUIRED, *(f"{c}_killed" for c in profile.category_keys)]:
         if column not in seen:
             raise where.error(column, "required column is missing from the header")
+
+
+def _not_a_dataset(where: Where, header: list[str], profile: Profile) -> None:
+    """Refuse an ACLED export or a UCDP GED file read as reportgen's CSV, naming the flag that reads it."""
+    columns = set(header)
+    for dataset, name, markers in (("acled", "an ACLED export", acled.MARKERS), ("ucdp", "a UCDP GED file", ucdp.MARKERS)):
+        if columns.issuperset(markers):
+            needs = "" if dataset in profile.mappings else f" and a profile that maps it (--profile {dataset} before the command)"
+            raise where.error("header", f"the columns of {name} ({', '.join(markers)}), not of reportgen's CSV;"
+                                        f" import it with --format {dataset}{needs}")
 
 
 def _csv_subgroups(where: Where, value: str) -> dict[str, dict[str, tuple[int, int]]]:

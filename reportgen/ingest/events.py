@@ -56,7 +56,7 @@ class Outcome:
             raise exc
         self.rejected.append(Rejected(exc.file, exc.line or 0, exc.field or "", exc.message, row))
 
-    def warn(self, where: Where, field_name: str, message: str) -> None:
+    def warn(self, where: Where, field_name: str | None, message: str) -> None:
         self.warnings.append(str(where.error(field_name, message)))
 
 

@@ -36,6 +36,8 @@ OPTIONAL = (
     "longitude", "geom_wkt", "priogrid_gid", "country", "country_id", "region", "event_clarity",
     "gwnoa", "gwnob",
 )
+# Columns that tell a GED file from reportgen's own CSV (older releases have them too).
+MARKERS = ("best", "low", "high", "side_a", "deaths_civilians")
 KNOWN = {*REQUIRED, *OPTIONAL, "side"}  # side rules match "side": the name of side_a or side_b
 KEPT = (
     "relid", "year", "type_of_violence", "conflict_name", "dyad_name", "side_a", "side_b",
@@ -67,7 +69,7 @@ def _incident(where: Where, raw: dict[str, str], profile: Profile, mapping: Data
     if best != sum(deaths.values()):
         raise where.error("best", f"expected the sum of {', '.join(DEATHS)} ({sum(deaths.values())}), got {best}")
     if not low <= best <= high:
-        outcome.warn(where, "best", f"expected low <= best <= high, got {low}, {best}, {high}; kept as published")
+        outcome.warn(where, None, f"{range_fault(low, best, high)} (low <= best <= high expected); kept as published")
     region, province, district, location = events.place(where, profile, mapping, row)
     extra = {k: row[k] for k in KEPT if k in row}
     extra.update(
@@ -94,6 +96,13 @@ def _incident(where: Where, raw: dict[str, str], profile: Profile, mapping: Data
         extra=extra,
         line=where.line or 0,
     )
+
+
+def range_fault(low: int, best: int, high: int) -> str:
+    """Which of an event's figures are out of order: "low 12 is above best 10"."""
+    figures = (("low", low), ("best", best), ("high", high))
+    faults = [f"{a} {x} is above {b} {y}" for n, (a, x) in enumerate(figures) for b, y in figures[n + 1:] if x > y]
+    return "; ".join(faults)
 
 
 def casualties(row: dict[str, str], mapping: DatasetMapping, deaths: dict[str, int], low: int, high: int) -> list[Casualty]:

@@ -1,20 +1,20 @@
 """A failed render described for the error page: what went wrong, in which template and line.
 
-Jinja rewrites tracebacks so that frames of template code carry the template's
-file name and line; the innermost such frame is where the editor has to look.
-A syntax error names its template and line itself.
+The template and line are found as the command line finds them
+(``reportgen.template_errors.template_location``): the innermost frame of template
+code in the traceback, or the template and line a syntax error names.
 """
 
 from __future__ import annotations
 
 import os
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
 
 from ..errors import ReportgenError
+from ..template_errors import template_location
 
 CONTEXT_LINES = 3
 
@@ -47,7 +47,7 @@ class Failure:
 
 def describe_failure(exc: BaseException, template_dirs: list[Path]) -> Failure:
     """What the error page says about ``exc``, raised while rendering with ``template_dirs``."""
-    where = _syntax_location(exc) or _innermost_template_frame(exc, template_dirs)
+    where = template_location(exc)
     message = exc.message if isinstance(exc, jinja2.TemplateError) and exc.message else str(exc)
     if isinstance(exc, jinja2.TemplateNotFound):
         message = f"template not found: {exc.name}"
@@ -56,26 +56,6 @@ def describe_failure(exc: BaseException, template_dirs: list[Path]) -> Failure:
         return Failure(kind, type(exc).__name__, message)
     path, line = where
     return Failure(kind, type(exc).__name__, message, _template_name(path, template_dirs), path, line, _excerpt(path, line))
-
-
-def _syntax_location(exc: BaseException) -> tuple[str, int] | None:
-    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
-        return exc.filename, exc.lineno
-    return None
-
-
-def _innermost_template_frame(exc: BaseException, template_dirs: list[Path]) -> tuple[str, int | None] | None:
-    roots = [os.path.realpath(d) for d in template_dirs]
-    found = None
-    for frame in traceback.extract_tb(exc.__traceback__):
-        if _inside(frame.filename, roots):
-            found = frame.filename, frame.lineno
-    return found
-
-
-def _inside(path: str, roots: list[str]) -> bool:
-    real = os.path.realpath(path)
-    return any(os.path.commonpath([real, root]) == root for root in roots)
 
 
 def _template_name(path: str, template_dirs: list[Path]) -> str:

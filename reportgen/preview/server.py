@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import ipaddress
 import logging
 import re
@@ -35,6 +36,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..errors import ReportgenError
 from ..store import shown_location
 from ..wording import SHIPPED_TEMPLATES
 from .failure import Failure, describe_failure
@@ -274,10 +276,17 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.bind(address)
         sock.listen(128)
-    except OSError:
+    except OSError as exc:
         sock.close()
-        raise
+        raise ReportgenError(_cannot_listen(host, port, exc)) from exc
     return sock
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if exc.errno == errno.EADDRINUSE:
+        return f"{where}: address already in use (another program listens there); choose another port with --port N (0: any free port)"
+    return f"{where}: cannot listen there ({exc.strerror or exc}); choose another address with --host or port with --port"
 
 
 def url(host: str, port: int) -> str:
