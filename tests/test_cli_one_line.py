@@ -98,14 +98,17 @@ def my_templates(tmp_path, monkeypatch):
     return write
 
 
-def tally_with(line4: str) -> str:
-    """The shipped tally template with ``line4`` inserted as its fourth line."""
+FIRST_CODE_LINE = next(n for n, line in enumerate(SHIPPED_TALLY.splitlines(), 1) if line.rstrip().endswith("-#}")) + 1
+
+
+def tally_with(line: str) -> str:
+    """The shipped tally template with ``line`` inserted as line FIRST_CODE_LINE, after its header comment."""
     lines = SHIPPED_TALLY.splitlines(keepends=True)
-    return "".join([*lines[:3], line4 + "\n", *lines[3:]])
+    return "".join([*lines[:FIRST_CODE_LINE - 1], line + "\n", *lines[FIRST_CODE_LINE - 1:]])
 
 
 @pytest.mark.parametrize(
-    ("line4", "says"),
+    ("line", "says"),
     [
         ("{% if %}", "TemplateSyntaxError: Expected an expression"),
         ("{{ summary.no_such_figure }}", "UndefinedError: "),
@@ -113,9 +116,9 @@ def tally_with(line4: str) -> str:
         ('{% include "text/nowhere.txt.j2" %}', "TemplateNotFound: template not found: text/nowhere.txt.j2"),
     ],
 )
-def test_an_error_in_a_template_is_its_file_and_line(cli, sample_db, my_templates, line4, says):
-    name = my_templates(TALLY, tally_with(line4))
-    one_line(cli("--db", sample_db, "tally", "--year", "2023"), f"reportgen: error: {name}:4: {says}")
+def test_an_error_in_a_template_is_its_file_and_line(cli, sample_db, my_templates, line, says):
+    name = my_templates(TALLY, tally_with(line))
+    one_line(cli("--db", sample_db, "tally", "--year", "2023"), f"reportgen: error: {name}:{FIRST_CODE_LINE}: {says}")
 
 
 def test_an_error_in_a_macro_names_the_macro_file(cli, sample_db, my_templates):
