@@ -120,6 +120,21 @@ def check_compatible(where: str, binding: Binding, profile: Profile) -> None:
     )
 
 
+def check_holdings(where: str, held: dict, profile: Profile) -> None:
+    """Refuse, in one line, a profile that does not know every key the data of a database that
+    records no profile holds (one filled before databases recorded their profile): its regions,
+    categories and subgroups, perpetrators and kinds."""
+    new = taxonomy(profile)
+    found = differences({**held, "operations_by": new["operations_by"]}, new)
+    found = [f for f in found if not f.endswith("where the database's are open")]
+    if found:
+        shown = "; ".join(found[:SHOWN_DIFFERENCES]) + ("; ..." if len(found) > SHOWN_DIFFERENCES else "")
+        raise ReportgenError(
+            f"{where}: this database records no profile, and its incidents do not fit profile"
+            f" {_named(profile.name, source_of(profile))} ({shown}); choose their profile with --profile"
+        )
+
+
 def _named(name: str, source: str) -> str:
     return f"'{name}' ({source})" if _is_path(source) else f"'{name}'"
 
@@ -145,12 +160,16 @@ def recorded_profile(where: str, binding: Binding) -> Profile:
     return profile
 
 
-def choose_profile(where: str, chosen: str | None, binding: Binding | None) -> Profile:
+def choose_profile(where: str, chosen: str | None, binding: Binding | None, held: dict | None = None) -> Profile:
     """The profile a command works with: the one chosen (option, environment, reportgen.toml),
-    checked against the database's; else the one the database records; else the default."""
-    if chosen is None:
-        return recorded_profile(where, binding) if binding else load_profile()
-    profile = load_profile(chosen)
+    checked against the database's; else the one the database records; else the default.
+    ``held``: the keys the data of a database that records no profile holds, which the
+    profile must know."""
+    if chosen is None and binding is not None:
+        return recorded_profile(where, binding)
+    profile = load_profile(chosen) if chosen is not None else load_profile()
     if binding is not None:
         check_compatible(where, binding, profile)
+    elif held is not None:
+        check_holdings(where, held, profile)
     return profile

@@ -36,8 +36,10 @@ class Context:
         ``store``: the open database, if the command uses one."""
         from .binding import choose_profile
 
-        where = store.path if store is not None else self.config.db
-        return choose_profile(where, self.config.profile, store.binding() if store is not None else None)
+        if store is None:
+            return choose_profile(self.config.db, self.config.profile, None)
+        binding = store.binding()
+        return choose_profile(store.path, self.config.profile, binding, None if binding else store.holdings())
 
     def import_profile(self):
         """The profile of an import, which makes its database only once its first records pass:

@@ -35,7 +35,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.pool import NullPool
 
-from .binding import Binding, binding_of, canonical_json, check_compatible
+from .binding import Binding, binding_of, canonical_json, check_compatible, check_holdings
 from .errors import NoDatabase, ReportgenError
 from .periods import day_after
 from .profile import Profile
@@ -211,6 +211,7 @@ class Store:
         if found is not None:
             check_compatible(self.path, found, profile)
             return
+        check_holdings(self.path, self.holdings(), profile)
         new = binding_of(profile)
         values = (new.name, new.source, new.fingerprint, canonical_json(new.taxonomy))
         self._db.execute(META.insert(), [{"key": k, "value": v} for k, v in zip(BINDING_KEYS, values, strict=True)])
@@ -226,6 +227,22 @@ class Store:
             return None
         name, source, digest, taxonomy = (rows[k] for k in BINDING_KEYS)
         return Binding(name, source, digest, json.loads(taxonomy))
+
+    def holdings(self) -> dict:
+        """The keys the stored data uses, in the shape of a profile's taxonomy (without
+        ``operations_by``): what a database that records no profile can be checked by."""
+        i, c = INCIDENTS.c, CASUALTIES.c
+        categories: dict[str, list[str]] = {}
+        for category, subgroup in self._rows(sa.select(c.category, c.subgroup).distinct()):
+            categories.setdefault(category, [])
+            if subgroup:
+                categories[category].append(subgroup)
+        return {
+            "categories": {k: sorted(v) for k, v in categories.items()},
+            "regions": sorted(r for (r,) in self._rows(sa.select(i.region).distinct())),
+            "actors": sorted(a for (a,) in self._rows(sa.select(i.perpetrator).distinct())),
+            "kinds": sorted(k for (k,) in self._rows(sa.select(i.kind).distinct())),
+        }
 
     def schema_version(self) -> int:
         return int(self._meta("schema_version"))

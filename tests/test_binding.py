@@ -245,6 +245,22 @@ def test_a_failed_import_leaves_a_version_3_database_as_it_was(cli, sample_locat
     assert databases.content(sample_location) == before
 
 
+def test_a_version_3_database_of_acled_rows_is_not_read_or_written_with_the_desert_profile(cli, db_path, databases):
+    """A database that records no profile is checked by what its data holds: ACLED rows filled before
+    databases recorded their profile are not tallied in the desert profile's words by default."""
+    assert cli("--db", db_path, "--profile", "acled-syria", "import", "--format", "acled", ACLED).exit_code == 0
+    to_version_3(db_path, databases)
+    before = databases.content(db_path)
+    refused = one_line_refusal(cli("--db", db_path, "tally", "--year", "2022"))
+    assert "records no profile, and its incidents do not fit profile 'syrian-desert' (no category unattributed;" in refused
+    assert "choose their profile with --profile" in refused
+    refused = one_line_refusal(cli("--db", db_path, "import", Path(__file__).parents[1] / "seeds" / "sample-2023.csv"))
+    assert "do not fit profile 'syrian-desert'" in refused
+    assert databases.content(db_path) == before
+    result = cli("--db", db_path, "--profile", "acled-syria", "tally", "--year", "2022")
+    assert result.exit_code == 0 and result.stdout.startswith("According to ACLED statistics"), result.output
+
+
 # -- the rule ------------------------------------------------------------------------------------
 
 
