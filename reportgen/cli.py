@@ -171,7 +171,7 @@ def command(name: str, *example_lines: str) -> Decorator:
     return main.command(name, epilog=examples(*example_lines))
 
 
-@command("import", "reportgen import incidents.csv", "reportgen import --from-text post.txt")
+@command("import", "reportgen import incidents.csv", "reportgen import --from-text --date 2023-06-28 post.txt")
 @files_argument
 @format_option("csv", "json", "acled", "ucdp",
                help="Input format (default: from the file name; ACLED and UCDP GED exports need acled or ucdp).")
@@ -271,7 +271,7 @@ def scoped_store(ctx: Context, year: str | None, period: str | None, as_of: str 
     return store, scope
 
 
-@command("demo", "reportgen demo", "reportgen demo --db demo.db -o demo-output")
+@command("demo", "reportgen demo")
 @click.option("--db", "demo_db", metavar="FILE|URL", help="Where to create the demo database (default: a temporary directory).")
 @output_option("Where to build the sample year's bulletins.", default="output")
 @pass_ctx
@@ -382,7 +382,7 @@ def _build_with_progress(ctx: Context, store, profile, plan, output: str, execut
         return run_build(store, profile, plan, output, settings, advance, executor)
 
 
-@command("revise", 'reportgen revise 2023-01-003 --killed combatants=3 --injured combatants=3 --reason "died of wounds"')
+@command("revise", 'reportgen revise 2023-01-003 --killed combatants=3 --injured combatants=1 --reason "died of wounds"')
 @incident_argument
 @click.option("--killed", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number killed (repeatable).")
 @click.option("--injured", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number injured (repeatable).")
