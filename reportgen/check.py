@@ -18,14 +18,19 @@ for the tally's year (as of a day), compared line by line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import ReportgenError
 from .periods import Scope, month_scope, year_scope, ytd_scope
 from .profile import Profile
 from .summary import Summary
+
+if TYPE_CHECKING:
+    from .store import Store
 
 EQUAL, AT_LEAST, AT_MOST = "=", ">=", "<="
 
@@ -301,3 +306,14 @@ def check_reading(reading, profile: Profile, db_summary=None, year: int | None =
             month_end = tally.summary.scope.end
         reports.append(report)
     return reports
+
+
+def check_files(paths: Iterable[str | Path], profile: Profile, store: Store | None = None, year: int | None = None,
+                as_of: date | None = None) -> list[CheckReport]:
+    """Read each file and check its tallies; with ``store``, compare them with its figures too
+    (to the end of ``as_of``). ``year``: the tallies' year where the text does not state it."""
+    from .aggregate import summarize
+    from .parse import parse_file
+
+    db_summary = None if store is None else (lambda scope: summarize(store, profile, scope))
+    return [r for path in paths for r in check_reading(parse_file(path, profile), profile, db_summary, year, as_of)]

@@ -10,9 +10,10 @@ import functools
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -60,6 +61,8 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+F = TypeVar("F", bound=Callable[..., Any])
+Decorator = Callable[[F], F]
 
 
 def one_line_errors(func):
@@ -108,10 +111,54 @@ def _fail(message: str, code: int) -> None:
     sys.exit(code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", metavar="PATH", help="Database file (default: reportgen.toml's db, $REPORTGEN_DB or ./reportgen.db).")
-@click.option("--profile", metavar="NAME_OR_PATH", help="A shipped profile by name or a profile file by path.")
-@click.option("--config", "config_path", metavar="PATH", help="Config file (default: ./reportgen.toml).")
+# -- options shared by several commands, declared once -----------------------------------------------
+# Metavars: YYYY, YYYY-MM, DATE (YYYY-MM-DD), FILE, DIR, URL, N, ID.
+
+PERIODS = "YYYY-MM|YYYY-Qn|YYYY"
+
+
+def period_option(help: str = "A month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY).", metavar: str = PERIODS) -> Decorator:
+    return click.option("--period", metavar=metavar, help=help)
+
+
+def year_option(help: str = "The year; the whole year, or up to --as-of.", type: type = str) -> Decorator:
+    return click.option("--year", metavar="YYYY", type=type, help=help)
+
+
+def as_of_option(func: F) -> F:
+    return click.option("--as-of", "as_of", metavar="DATE", help="Figures as recorded by the end of this day.")(func)
+
+
+def format_option(*choices: str, default: str | None = None, help: str | None = None) -> Decorator:
+    return click.option("--format", "fmt", type=click.Choice(choices), default=default, show_default=default is not None, help=help)
+
+
+def output_option(help: str, file: bool = False, default: str | None = None) -> Decorator:
+    """``-o/--output``: a FILE (a ``Path``) or a DIR (text)."""
+    if file:
+        return click.option("-o", "--output", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path), help=help)
+    return click.option("-o", "--output", metavar="DIR", default=default, show_default=default is not None, help=help)
+
+
+def files_argument(func: F) -> F:
+    return click.argument("files", metavar="FILE...", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))(func)
+
+
+def incident_argument(func: F) -> F:
+    return click.argument("incident_id", metavar="ID")(func)
+
+
+def examples(*lines: str) -> str:
+    """A command's help epilog: its examples, one per line, as typed."""
+    return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+             epilog=examples("reportgen demo", "reportgen --db reportgen.db tally --year 2023"))
+@click.option("--db", metavar="FILE|URL",
+              help="Database file or PostgreSQL URL (default: reportgen.toml's db, $REPORTGEN_DB or ./reportgen.db).")
+@click.option("--profile", metavar="NAME|FILE", help="A shipped profile by name or a profile file by path.")
+@click.option("--config", "config_path", metavar="FILE", help="Config file (default: ./reportgen.toml).")
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.version_option(__version__, prog_name="reportgen")
 @click.pass_context
@@ -121,16 +168,21 @@ def main(ctx: click.Context, db: str | None, profile: str | None, config_path: s
     ctx.obj = Context(load_config(config_path).with_overrides(db=db, profile=profile), debug)
 
 
-@main.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "acled", "ucdp"]),
-              help="Input format (default: from the file name; ACLED and UCDP GED exports need acled or ucdp).")
-@click.option("--skip-invalid", "rejects", metavar="REJECTS.csv", type=click.Path(dir_okay=False, path_type=Path),
+def command(name: str, *example_lines: str) -> Decorator:
+    """A ``reportgen`` command whose ``--help`` ends with its examples."""
+    return main.command(name, epilog=examples(*example_lines))
+
+
+@command("import", "reportgen import incidents.csv", "reportgen import --from-text --date 2023-06-28 post.txt")
+@files_argument
+@format_option("csv", "json", "acled", "ucdp",
+               help="Input format (default: from the file name; ACLED and UCDP GED exports need acled or ucdp).")
+@click.option("--skip-invalid", "rejects", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
               help="With --format acled|ucdp: import the valid rows and write the rejected ones, with their reasons, here.")
 @click.option("--from-text", "from_text", is_flag=True,
               help="The files are incident posts in the source format: each adds an incident or revises a stored one.")
 @click.option("--date", "day", metavar="DATE",
-              help="With --from-text: the post's date (YYYY-MM-DD); a toll update matches incidents of the 30 days before.")
+              help="With --from-text: the post's date; a toll update matches incidents of the 30 days before.")
 @click.option("--yes", is_flag=True, help="With --from-text: apply what is shown (without it, nothing is written).")
 @pass_ctx
 @one_line_errors
@@ -141,51 +193,43 @@ def import_command(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejec
     Re-importing an updated ACLED or UCDP export records changed tolls as revisions.
     With --from-text, each file is a post: shown as a new incident or a revision, applied with --yes.
     """
+    from .ingest.run import check_options
+
+    check_options(files, fmt, rejects, from_text, day, yes)
     if from_text:
-        _import_from_text(ctx, files, fmt or rejects, day, yes)
-        return
-    if yes or day:
-        raise ReportgenError("--yes and --date apply only with --from-text")
-    from .ingest import DATASETS, import_files
+        _import_posts(ctx, files, day, yes)
+    else:
+        _import_files(ctx, files, fmt, rejects)
 
-    if fmt not in DATASETS:
-        if rejects:
-            raise ReportgenError("--skip-invalid works with --format acled or ucdp")
-        for result in import_files(lambda: ctx.store(create=True), ctx.import_profile(), files, fmt):
-            click.echo(f"{result.file}: {counted(result.added, 'incident', 'incidents')} added, {result.unchanged} already stored")
-        return
-    from .export import write_atomic
-    from .ingest.events import import_event_files, rejects_csv
 
-    if rejects and any(rejects.resolve() == f.resolve() for f in files):
-        raise ReportgenError(f"--skip-invalid {rejects}: that is an input file; name another file for the rejected rows")
-    rejected: list = []
-    for result in import_event_files(lambda: ctx.store(create=True), ctx.import_profile(), files, DATASETS[fmt], rejects is not None):
-        for warning in result.warnings:
+def _import_files(ctx: Context, files: tuple[Path, ...], fmt: str | None, rejects: Path | None) -> None:
+    """One line per file as it is imported; warnings, and the rejects file's count, on stderr."""
+    from .ingest.events import EventImport
+    from .ingest.run import import_paths
+
+    rejected = 0
+    for result in import_paths(lambda: ctx.store(create=True), ctx.import_profile(), files, fmt, rejects):
+        for warning in getattr(result, "warnings", ()):
             click.echo(f"reportgen: warning: {warning}", err=True)
-        rejected += result.rejected
+        added = f"{result.file}: {counted(result.added, 'incident', 'incidents')} added"
+        if not isinstance(result, EventImport):
+            click.echo(f"{added}, {result.unchanged} already stored")
+            continue
+        rejected += len(result.rejected)
         skipped = f", {counted(len(result.rejected), 'row', 'rows')} rejected" if rejects else ""
-        click.echo(f"{result.file}: {counted(result.added, 'incident', 'incidents')} added, {result.revised} revised,"
-                   f" {result.unchanged} already stored{skipped}")
-        if rejects:
-            write_atomic(rejects, rejects_csv(rejected).encode("utf-8"))
+        click.echo(f"{added}, {result.revised} revised, {result.unchanged} already stored{skipped}")
     if rejects:
-        click.echo(f"{rejects}: {counted(len(rejected), 'rejected row', 'rejected rows')} with their reasons", err=True)
+        click.echo(f"{rejects}: {counted(rejected, 'rejected row', 'rejected rows')} with their reasons", err=True)
 
 
-def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day: str | None, yes: bool) -> None:
-    """Plan every post first (a bad one stops all), show the plans, then apply them with --yes."""
-    from .parse import parse_file
-    from .parse.from_text import apply_plan, plan_from_text
+def _import_posts(ctx: Context, files: tuple[Path, ...], day: str | None, yes: bool) -> None:
+    """Show what every post would do (a bad one stops all); apply the plans with --yes."""
+    from .ingest.run import apply_plans, plan_posts
     from .parse.show import console, plan_lines
-    from .periods import parse_date
 
-    if other:
-        raise ReportgenError("--from-text reads posts: --format and --skip-invalid do not apply")
     store = ctx.store(create=True)
     profile = ctx.profile(store)
-    when = parse_date(day, "--date") if day else None
-    plans = [plan_from_text(store, profile, parse_file(path, profile), when) for path in files]
+    plans = plan_posts(store, profile, files, day)
     out = console()
     for plan in plans:
         for line in plan_lines(plan):
@@ -194,20 +238,15 @@ def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day:
         if any(p.action != "nothing" for p in plans):
             click.echo("Nothing written: pass --yes to apply.", err=True)
         return
-    for plan in plans:
-        written = apply_plan(store, plan, profile)
+    for plan, written in apply_plans(store, plans, profile):
         click.echo(f"{plan.source}: {counted(written, 'record', 'records')} written", err=True)
 
 
-def _as_of_option(func):
-    return click.option("--as-of", "as_of", metavar="DATE", help="Figures as recorded by this day (YYYY-MM-DD).")(func)
-
-
-@main.command()
-@click.option("--year", type=str, help="The year (YYYY); the whole year, or up to --as-of.")
-@click.option("--period", type=str, help="A month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY).")
-@_as_of_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@command("tally", "reportgen tally --year 2023", "reportgen tally --period 2023-06 --format json")
+@year_option()
+@period_option()
+@as_of_option
+@format_option("text", "json", default="text")
 @pass_ctx
 @one_line_errors
 def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None, fmt: str) -> None:
@@ -215,7 +254,7 @@ def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None,
     from .aggregate import summarize
     from .wording import tally_text
 
-    store, scope = scoped_store(ctx, tally_scope(year, period, as_of))
+    store, scope = scoped_store(ctx, year, period, as_of)
     profile = ctx.profile(store)
     summary = summarize(store, profile, scope)
     if fmt == "json":
@@ -224,33 +263,19 @@ def tally(ctx: Context, year: str | None, period: str | None, as_of: str | None,
         click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
 
 
-def scoped_store(ctx: Context, scope: Scope) -> tuple[Store, Scope]:
-    """The database and ``scope``, refused in one line when no incident is recorded in it."""
-    from .periods import require_incidents
+def scoped_store(ctx: Context, year: str | None, period: str | None, as_of: str | None) -> tuple[Store, Scope]:
+    """The database and the scope the options name, refused in one line when no incident is recorded in it."""
+    from .periods import require_incidents, scope_of_options
 
+    scope = scope_of_options(year, period, as_of)
     store = ctx.store()
     require_incidents(store, scope)
     return store, scope
 
 
-def tally_scope(year: str | None, period: str | None, as_of: str | None) -> Scope:
-    """The scope the options name; a year with --as-of is the year to that day."""
-    from .periods import parse_date, parse_period, ytd_scope
-
-    if bool(year) == bool(period):
-        raise ReportgenError("give one of --year YYYY or --period YYYY-MM|YYYY-Qn|YYYY")
-    day = parse_date(as_of, "--as-of") if as_of else None
-    scope = parse_period(year or period, day)
-    if year and scope.kind != "year":
-        raise ReportgenError(f"--year {year!r}: expected YYYY")
-    if scope.kind == "year" and day and day.year == scope.year:
-        return ytd_scope(day)
-    return scope
-
-
-@main.command()
-@click.option("--db", "demo_db", metavar="PATH", help="Where to create the demo database (default: a temporary directory).")
-@click.option("--output", metavar="DIR", default="output", show_default=True, help="Where to build the sample year's bulletins.")
+@command("demo", "reportgen demo")
+@click.option("--db", "demo_db", metavar="FILE|URL", help="Where to create the demo database (default: a temporary directory).")
+@output_option("Where to build the sample year's bulletins.", default="output")
 @pass_ctx
 @one_line_errors
 def demo(ctx: Context, demo_db: str | None, output: str) -> None:
@@ -283,15 +308,15 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
     click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
 
 
-@main.command()
-@click.option("--period", metavar="YYYY-MM|YYYY", help="One month's bulletin (YYYY-MM) or one year's (YYYY).")
-@click.option("--year", metavar="YYYY", help="A year's monthly bulletins and its year bulletin.")
+@command("build", "reportgen build", "reportgen build --period 2023-06 --force")
+@period_option("One month's bulletin (YYYY-MM) or one year's (YYYY).", metavar="YYYY-MM|YYYY")
+@year_option("A year's monthly bulletins and its year bulletin.")
 @click.option("--all", "all_", is_flag=True, help="Every month and year with data (the default).")
-@click.option("--output", metavar="DIR", help="Output folder (default: reportgen.toml's output, or ./output).")
-@_as_of_option
+@output_option("Output folder (default: reportgen.toml's output, or ./output).")
+@as_of_option
 @click.option("--jobs", "-j", "processes", metavar="N", help="Render N bulletins at once, in N processes (default: 1).")
-@click.option("--executor", metavar="dask://HOST:PORT",
-              help="Render on a Dask cluster (the dask extra): dask:// on this machine, tls:// elsewhere.")
+@click.option("--executor", metavar="URL",
+              help="Render on a Dask cluster (the dask extra): dask://HOST:PORT on this machine, tls://HOST:PORT elsewhere.")
 @click.option("--force", is_flag=True, help="Build every selected bulletin again, changed or not.")
 @click.option("--dry-run", "dry_run", is_flag=True, help="Only list which bulletins would be built and why; write nothing.")
 @pass_ctx
@@ -359,11 +384,11 @@ def _build_with_progress(ctx: Context, store, profile, plan, output: str, execut
         return run_build(store, profile, plan, output, settings, advance, executor)
 
 
-@main.command("revise")
-@click.argument("incident_id")
+@command("revise", 'reportgen revise 2023-01-003 --killed combatants=3 --injured combatants=1 --reason "died of wounds"')
+@incident_argument
 @click.option("--killed", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number killed (repeatable).")
 @click.option("--injured", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number injured (repeatable).")
-@click.option("--reason", default="", help='Why the toll changed, e.g. "died of wounds" (required).')
+@click.option("--reason", metavar="TEXT", default="", help='Why the toll changed, e.g. "died of wounds" (required).')
 @click.option("--recorded", metavar="DATE", help="When it was recorded: YYYY-MM-DD[THH:MM[:SS]] (default: now, local time).")
 @click.option("--correction", is_flag=True, help="Allow figures to fall: the revision corrects an error.")
 @pass_ctx
@@ -385,9 +410,9 @@ def revise_command(
                    f" injured {rev.injured_old} -> {rev.injured_new} (recorded {rev.recorded_at})")
 
 
-@main.command("history")
-@click.argument("incident_id")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@command("history", "reportgen history 2023-DZ-SHAJIRY", "reportgen history 2023-DZ-SHAJIRY --format json")
+@incident_argument
+@format_option("table", "json", default="table")
 @pass_ctx
 @one_line_errors
 def history_command(ctx: Context, incident_id: str, fmt: str) -> None:
@@ -405,11 +430,11 @@ def history_command(ctx: Context, incident_id: str, fmt: str) -> None:
         console.print(table)
 
 
-@main.command("notice")
-@click.argument("incident_id")
-@click.option("--format", "fmt", type=click.Choice(["text", "html"]), default="text", show_default=True)
-@_as_of_option
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: standard output).")
+@command("notice", "reportgen notice 2023-DZ-SHAJIRY", "reportgen notice 2023-DZ-SHAJIRY --format html -o notice.html")
+@incident_argument
+@format_option("text", "html", default="text")
+@as_of_option
+@output_option("Write to this file (default: standard output).", file=True)
 @pass_ctx
 @one_line_errors
 def notice_command(ctx: Context, incident_id: str, fmt: str, as_of: str | None, output: Path | None) -> None:
@@ -430,14 +455,13 @@ def notice_command(ctx: Context, incident_id: str, fmt: str, as_of: str | None, 
     click.echo(f"{output}: {fmt} notice of the revision recorded {notice.recorded_at}", err=True)
 
 
-@main.command("export")
+@command("export", "reportgen export incidents -o incidents.csv", "reportgen export summary --period 2023-06 --format json")
 @click.argument("what", type=click.Choice(["incidents", "summary"]))
-@click.option("--format", "fmt", type=click.Choice(["csv", "json", "parquet"]), default="csv", show_default=True)
-@click.option("--period", type=str, help="A month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY); incidents: all without it.")
-@click.option("--year", type=str, help="The year (YYYY); the whole year, or up to --as-of.")
-@_as_of_option
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file (default: standard output; parquet needs a file).")
+@format_option("csv", "json", "parquet", default="csv")
+@period_option("A month (YYYY-MM), quarter (YYYY-Qn) or year (YYYY); incidents: all without it.")
+@year_option()
+@as_of_option
+@output_option("Write to this file (default: standard output; parquet needs a file).", file=True)
 @pass_ctx
 @one_line_errors
 def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: str | None, as_of: str | None,
@@ -450,13 +474,15 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
     if what == "summary":
         from .aggregate import summarize
 
-        store, scope = scoped_store(ctx, tally_scope(year, period, as_of))
+        store, scope = scoped_store(ctx, year, period, as_of)
         profile = ctx.profile(store)
         data = export_summary(summarize(store, profile, scope), fmt, profile)
     else:
+        from .periods import scope_of_options
+
         if as_of:
             raise ReportgenError("--as-of applies to summaries; incidents are exported with their current tolls")
-        scope = tally_scope(year, period, None) if year or period else None
+        scope = scope_of_options(year, period, None) if year or period else None
         store = ctx.store()
         data = export_incidents(store, ctx.profile(store), fmt, scope)
     if output is None:
@@ -466,9 +492,9 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
     click.echo(f"{output}: {what} as {fmt}", err=True)
 
 
-@main.command("parse")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@command("parse", "reportgen parse seeds/000_93b1b6f763f6354e.txt", "reportgen parse --format json post.txt")
+@files_argument
+@format_option("table", "json", default="table")
 @pass_ctx
 @one_line_errors
 def parse_command(ctx: Context, files: tuple[Path, ...], fmt: str) -> None:
@@ -492,12 +518,13 @@ def parse_command(ctx: Context, files: tuple[Path, ...], fmt: str) -> None:
         sys.exit(1)
 
 
-@main.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@command("check", "reportgen check seeds/000_93b1b6f763f6354e.txt",
+         "reportgen check --against-db --as-of 2023-06-25 seeds/000_93b1b6f763f6354e.txt")
+@files_argument
 @click.option("--against-db", "against_db", is_flag=True, help="Also compare each line with the database's figures for the tally's year.")
-@click.option("--year", type=int, help="The tally's year, where the text does not say it.")
-@_as_of_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@year_option("The tally's year, where the text does not say it.", type=int)
+@as_of_option
+@format_option("table", "json", default="table")
 @pass_ctx
 @one_line_errors
 def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year: int | None, as_of: str | None, fmt: str) -> None:
@@ -505,22 +532,15 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
 
     Exit status 1 if any check fails.
     """
-    from .check import check_reading, inconsistencies
-    from .parse import parse_file
+    from .check import check_files, inconsistencies
     from .parse.show import console, findings_table
     from .periods import parse_date
 
     day = parse_date(as_of, "--as-of") if as_of else None
-    db_summary, store = None, None
-    if against_db:
-        from .aggregate import summarize
-
-        store = ctx.store()
-        db_summary = lambda scope: summarize(store, profile, scope)  # noqa: E731 - one call site
-    elif as_of:
+    if as_of and not against_db:
         raise ReportgenError("--as-of applies with --against-db")
-    profile = ctx.profile(store)
-    reports = [r for path in files for r in check_reading(parse_file(path, profile), profile, db_summary, year, day)]
+    store = ctx.store() if against_db else None
+    reports = check_files(files, ctx.profile(store), store, year, day)
     if fmt == "json":
         click.echo(json.dumps([r.to_dict() for r in reports], indent=2, ensure_ascii=False))
     else:
@@ -536,10 +556,12 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
         sys.exit(1)
 
 
-@main.command("preview")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on (0: any free port).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; keep the loopback default unless you mean it.")
-@click.option("--output", metavar="DIR", help="Where built copies are compared from (default: reportgen.toml's output, or ./output).")
+@command("preview", "reportgen preview", "reportgen preview --port 8123 -o public")
+@click.option("--port", metavar="N", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--host", metavar="ADDRESS", default="127.0.0.1", show_default=True,
+              help="Address to listen on; keep the loopback default unless you mean it.")
+@output_option("Where built copies are compared from (default: reportgen.toml's output, or ./output).")
 @pass_ctx
 @one_line_errors
 def preview_command(ctx: Context, port: int, host: str, output: str | None) -> None:

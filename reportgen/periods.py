@@ -142,3 +142,17 @@ def require_incidents(store: Store, scope: Scope) -> None:
 def month_span(months: list[tuple[int, int]]) -> str:
     """``2023-01 to 2023-06``: the first and last of (year, month) pairs in order."""
     return f"{months[0][0]:04d}-{months[0][1]:02d} to {months[-1][0]:04d}-{months[-1][1]:02d}"
+
+
+def scope_of_options(year: str | None, period: str | None, as_of: str | None) -> Scope:
+    """The scope that ``--year`` or ``--period`` (one of them) and ``--as-of`` name; a year with
+    ``--as-of`` in it is the year to that day."""
+    if bool(year) == bool(period):
+        raise ReportgenError("give one of --year YYYY or --period YYYY-MM|YYYY-Qn|YYYY")
+    day = parse_date(as_of, "--as-of") if as_of else None
+    scope = parse_period(year or period, day)
+    if year and scope.kind != "year":
+        raise ReportgenError(f"--year {year!r}: expected YYYY")
+    if scope.kind == "year" and day and day.year == scope.year:
+        return ytd_scope(day)
+    return scope
