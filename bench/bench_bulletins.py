@@ -122,7 +122,7 @@ def render_once(db: Path, period: str, clock: Clock | None = None) -> dict[str, 
     env = settings.environment()
     charts = render_charts(bulletin, settings, env)
     clock.lap("charts")
-    texts = tallies(bulletin, settings)
+    texts = tallies(bulletin, env)
     html = render_html(bulletin, settings, charts, env, texts)
     clock.lap("html")
     render_pdf(html, settings)

@@ -67,9 +67,6 @@ from .summary import RevisionRow, Summary
 from .versions import VERSIONS, Note, Published, changes, figures, keep, notes_of, published, revision_digest
 from .versions import remove_leftovers as remove_kept_leftovers
 
-TALLY_TEMPLATE = "text/tally.txt.j2"  # what ``wording.tally_text`` renders for both tallies of a bulletin
-
-
 # -- what each bulletin reads, as fingerprints ---------------------------------------------
 
 
@@ -149,13 +146,12 @@ def _plain(value: Any) -> Any:
 
 def template_inputs(settings, kinds: Iterable[str]) -> dict[str, dict[str, str]]:
     """Per kind of bulletin, the fingerprints of its templates, the profile, the settings and reportgen's version."""
-    from .render import CHART_TEXT_TEMPLATE, TEMPLATES, TEXT_TEMPLATE
+    from .render import bulletin_templates
 
     env, read = settings.environment(), {}
     found = {}
     for kind in kinds:
-        entry_points = (TEMPLATES[kind], TEXT_TEMPLATE, CHART_TEXT_TEMPLATE, f"default:{CHART_TEXT_TEMPLATE}", TALLY_TEMPLATE)
-        templates = templates_digest(env, entry_points, settings.template_dirs(), read)
+        templates = templates_digest(env, bulletin_templates(kind), settings.template_dirs(), read)
         found[kind] = inputs_fingerprint(templates, settings.profile.path, settings.author)
     return found
 

@@ -230,7 +230,7 @@ class Site:
 
     def _html(self, bulletin: Bulletin, settings: RenderSettings) -> str:
         env = settings.environment()
-        return render_html(bulletin, settings, self.charts.get(bulletin, settings, env), env, tallies(bulletin, settings))
+        return render_html(bulletin, settings, self.charts.get(bulletin, settings, env), env, tallies(bulletin, env))
 
     def draft_html(self, year: int, part: str) -> str:
         """The bulletin as ``reportgen build`` would write it, marked as a draft."""
