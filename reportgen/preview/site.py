@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from ..build import Job, data_months, gather, plan_jobs
+from ..build.gather import gather
+from ..build.jobs import Job, data_months, plan_jobs
 from ..charts import bulletin_charts, category_label
 from ..profile import Profile, load_profile, resolve_profile_path
 from ..render import Bulletin, RenderSettings, chart_text, render_html, render_pdf, render_text, tallies
