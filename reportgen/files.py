@@ -106,6 +106,8 @@ def write_atomic(folder: str | Path, name: str, data: bytes, root: str | Path | 
 
 def write_if_changed(folder: str | Path, name: str, data: bytes, root: str | Path | None = None) -> Path | None:
     """``write_atomic`` unless the file holds ``data`` already; the path written, or None."""
+    if root is not None:
+        check_inside(Path(folder, name), root)  # refused even when there is nothing to write
     if current(Path(folder, name)) == data:
         return None
     return write_atomic(folder, name, data, root)

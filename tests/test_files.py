@@ -54,6 +54,8 @@ def test_a_symlink_leading_out_of_the_output_folder_is_refused_in_one_line_namin
         write_atomic(folder, "bulletin.txt", b"x", root)
     message = str(refused.value)
     assert "\n" not in message and message.startswith(f"{folder / 'bulletin.txt'}: a symlink that leads outside {root}")
+    with pytest.raises(UnsafeOutput):
+        write_if_changed(folder, "bulletin.txt", b"keep me", root)
     assert outside.read_text(encoding="utf-8") == "keep me"
 
 
