@@ -107,7 +107,8 @@ class Clock:
 
 def render_once(db: Path, period: str, clock: Clock | None = None) -> dict[str, dict[str, float]]:
     """Seconds per stage for one bulletin, as the build does it: {"wall": {...}, "cpu": {...}}."""
-    from reportgen.build import gather, plan_jobs
+    from reportgen.build.gather import gather
+    from reportgen.build.jobs import plan_jobs
     from reportgen.profile import load_profile
     from reportgen.render import RenderSettings, render_charts, render_html, render_pdf, render_text, tallies
     from reportgen.store import open_store
@@ -122,7 +123,7 @@ def render_once(db: Path, period: str, clock: Clock | None = None) -> dict[str, 
     env = settings.environment()
     charts = render_charts(bulletin, settings, env)
     clock.lap("charts")
-    texts = tallies(bulletin, settings)
+    texts = tallies(bulletin, env)
     html = render_html(bulletin, settings, charts, env, texts)
     clock.lap("html")
     render_pdf(html, settings)
@@ -135,7 +136,8 @@ def render_once(db: Path, period: str, clock: Clock | None = None) -> dict[str, 
 
 def pdf_with_and_without_charts(db: Path, period: str) -> dict[str, dict[str, float]]:
     """The PDF step of one bulletin, with its charts and with blank boxes of the same size."""
-    from reportgen.build import gather, plan_jobs
+    from reportgen.build.gather import gather
+    from reportgen.build.jobs import plan_jobs
     from reportgen.profile import load_profile
     from reportgen.render import RenderSettings, render_html, render_pdf
     from reportgen.store import open_store

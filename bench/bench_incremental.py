@@ -82,7 +82,8 @@ def june_incident(options: list[str], year: int) -> tuple[str, int]:
 
 def figures_of_every_bulletin(options: list[str]) -> dict[str, str]:
     """Each bulletin's Summaries (without the data version), as gathered: for an independent check."""
-    from reportgen.build import data_months, gather, plan_jobs
+    from reportgen.build.gather import gather
+    from reportgen.build.jobs import data_months, plan_jobs
     from reportgen.profile import load_profile
     from reportgen.store import open_store
 
@@ -104,8 +105,10 @@ def figures_of_every_bulletin(options: list[str]) -> dict[str, str]:
 
 def build_only(db: str, profile_path: str, out: str, folders: list[str]) -> None:
     """Gather, render and write ``folders`` into ``out``, one after another: no manifest, no comparison."""
-    from reportgen.build import data_months, gather, plan_jobs, write_outputs
-    from reportgen.incremental import render_files
+    from reportgen.build.gather import gather
+    from reportgen.build.jobs import data_months, plan_jobs
+    from reportgen.build.outputs import write_outputs
+    from reportgen.build.run import render_files
     from reportgen.profile import load_profile
     from reportgen.render import RenderSettings
     from reportgen.store import open_store

@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from synthetic import write_dataset  # noqa: E402 - a script beside this one
 
-from reportgen.manifest import MANIFEST_NAME  # noqa: E402
+from reportgen.build.manifest import MANIFEST_NAME  # noqa: E402
 
 REPORTGEN = [sys.executable, "-m", "reportgen.cli"]
 

@@ -6,6 +6,7 @@ that need them, so ``reportgen --help`` answers at once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
@@ -22,6 +23,8 @@ from .config import Config, load_config
 from .errors import ReportgenError
 
 if TYPE_CHECKING:
+    from .build.plan import BuildPlan
+    from .build.run import Built
     from .periods import Scope
     from .store import Store
 
@@ -281,9 +284,9 @@ def scoped_store(ctx: Context, year: str | None, period: str | None, as_of: str 
 def demo(ctx: Context, demo_db: str | None, output: str) -> None:
     """Import the illustrative 2023 sample data into a fresh database, build its bulletins and print its tally."""
     from .aggregate import summarize
-    from .build import plan_jobs
+    from .build import build as build_bulletins
+    from .build.jobs import plan_jobs
     from .demo import SAMPLE_YEAR, load_sample
-    from .incremental import plan_build
     from .periods import year_scope
     from .profile import load_profile
     from .store import is_server_url, open_store
@@ -301,8 +304,10 @@ def demo(ctx: Context, demo_db: str | None, output: str) -> None:
     incidents, revisions = load_sample(store, profile)
     click.echo(f"Imported {counted(incidents, 'illustrative incident', 'illustrative incidents')}"
                f" and {counted(revisions, 'revision', 'revisions')} into {store.path}", err=True)
-    plan = plan_build(store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output, _render_settings(ctx, profile))
-    built = _build_with_progress(ctx, store, profile, plan, output)
+    jobs = plan_jobs(store, year=str(SAMPLE_YEAR))
+    with BuildProgress(output) as progress:
+        built = build_bulletins(store, profile, jobs, output, _render_settings(ctx, profile),
+                                on_plan=progress.planned, on_built=progress.built).built
     click.echo(f"Built {counted(len(built), 'bulletin', 'bulletins')} of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
     summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
     click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
@@ -328,9 +333,10 @@ def build(ctx: Context, period: str | None, year: str | None, all_: bool, output
     Only the bulletins whose data, templates, profile or settings changed since the last build
     (recorded in OUTPUT/reportgen-manifest.json) are built again; each is listed with the reason.
     """
-    from .build import plan_jobs
-    from .executors import executor_for
-    from .incremental import plan_build, plan_lines, strays_among
+    from .build import build as build_bulletins
+    from .build.executors import executor_for
+    from .build.jobs import plan_jobs
+    from .build.plan import strays_among
     from .periods import parse_date
 
     if all_ and (period or year):
@@ -340,12 +346,10 @@ def build(ctx: Context, period: str | None, year: str | None, all_: bool, output
     store = ctx.store(create=False)
     jobs = plan_jobs(store, period=period, year=year, as_of=day)
     profile, out = ctx.profile(store), output or ctx.config.output
-    plan = plan_build(store, profile, jobs, out, _render_settings(ctx, profile), force=force,
-                      strays=None if period else strays_among(jobs, everything=year is None))
-    for line in plan_lines(plan):
-        click.echo(line)
-    if not dry_run:
-        _build_with_progress(ctx, store, profile, plan, out, elsewhere)
+    with BuildProgress(out, plan_lines=True, dry_run=dry_run) as progress:
+        build_bulletins(store, profile, jobs, out, _render_settings(ctx, profile), force=force, dry_run=dry_run,
+                        strays=None if period else strays_among(jobs, everything=year is None), executor=elsewhere,
+                        on_plan=progress.planned, on_built=progress.built)
 
 
 def _render_settings(ctx: Context, profile):
@@ -354,34 +358,50 @@ def _render_settings(ctx: Context, profile):
     return RenderSettings(profile, templates=ctx.config.templates, organisation=ctx.config.organisation)
 
 
-def _build_with_progress(ctx: Context, store, profile, plan, output: str, executor=None) -> list:
-    """Build what ``plan`` (a ``build.BuildPlan``) builds into ``output`` (here, or with an ``executors``
-    executor), with a progress bar on stderr when there is more than one."""
-    from .incremental import run_build
+class BuildProgress:
+    """What a build says as it goes: its plan's lines (with ``plan_lines``), then each bulletin's folder
+    on stderr as it is written, under a progress bar when more than one is built on a terminal."""
 
-    settings = _render_settings(ctx, profile)
+    def __init__(self, output: str, plan_lines: bool = False, dry_run: bool = False) -> None:
+        self.output, self.plan_lines, self.dry_run = output, plan_lines, dry_run
+        self._closing = contextlib.ExitStack()
+        self._bar: Any = None
+        self._task: Any = None
 
-    def report(done) -> None:
-        click.echo(str(Path(output, *done.job.folder)) + "/", err=True)
+    def __enter__(self) -> BuildProgress:
+        return self
 
-    if len(plan.todo) < 2:
-        return run_build(store, profile, plan, output, settings, report, executor)
-    from rich.console import Console
+    def __exit__(self, *exc: object) -> None:
+        self._closing.close()
 
-    console = Console(stderr=True)
-    if not console.is_terminal:  # a bar on a pipe or file would leave an empty line
-        return run_build(store, profile, plan, output, settings, report, executor)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    def planned(self, plan: BuildPlan) -> None:
+        if self.plan_lines:
+            from .build.plan import plan_lines
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("Building bulletins", total=len(plan.todo))
+            for line in plan_lines(plan):
+                click.echo(line)
+        if not self.dry_run and len(plan.todo) > 1:
+            self._start_bar(len(plan.todo))
 
-        def advance(done) -> None:
-            progress.console.print(str(Path(output, *done.job.folder)) + "/", markup=False, highlight=False)
-            progress.advance(task)
+    def built(self, done: Built) -> None:
+        folder = str(Path(self.output, *done.job.folder)) + "/"
+        if self._bar is None:
+            click.echo(folder, err=True)
+            return
+        self._bar.console.print(folder, markup=False, highlight=False)
+        self._bar.advance(self._task)
 
-        return run_build(store, profile, plan, output, settings, advance, executor)
+    def _start_bar(self, total: int) -> None:
+        from rich.console import Console
+
+        console = Console(stderr=True)
+        if not console.is_terminal:  # a bar on a pipe or file would leave an empty line
+            return
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+        self._bar = self._closing.enter_context(Progress(*columns, console=console, transient=True))
+        self._task = self._bar.add_task("Building bulletins", total=total)
 
 
 @command("revise", 'reportgen revise 2023-01-003 --killed combatants=3 --injured combatants=1 --reason "died of wounds"')

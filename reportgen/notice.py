@@ -10,14 +10,13 @@ paragraphs, so each phrase is written once.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from .aggregate import summarize
 from .errors import ReportgenError
+from .files import write_file
 from .periods import Scope, require_incidents, year_scope, ytd_scope
 from .profile import Profile
 from .records import Incident, Revision
@@ -237,24 +236,7 @@ def tally_blocks(lines: list[str]) -> list[tuple[str, object]]:
     return blocks
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def write_output(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename.
-
-    A reader never sees half a file, and a symlink at ``path`` is replaced, not written through.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp's 0600 would hide the output from others
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write a notice to ``path`` through the one writer, ``files.write_file`` (a symlink there is
+    replaced, never written through)."""
+    write_file(path, text.encode("utf-8"))

@@ -28,13 +28,20 @@ from .charts import CHART_NAMES, ChartText, bulletin_charts, category_label, ran
 from .errors import ReportgenError
 from .profile import Category, Profile
 from .summary import CategoryCount, GroupLine, RegionLine, Summary
-from .wording import environment, tally_text, template_dirs
+from .wording import TALLY_TEMPLATE, environment, render_tally, template_dirs
 
 TEMPLATES = {"month": "html/month.html.j2", "year": "html/year.html.j2"}
 TEXT_TEMPLATE = "text/bulletin.txt.j2"
 CHART_TEXT_TEMPLATE = "html/chart_text.j2"
+CHART_TEXT_TEMPLATES = (f"default:{CHART_TEXT_TEMPLATE}", CHART_TEXT_TEMPLATE)  # the shipped words, then a user's
 INCIDENT_LIMIT = 400  # rows of the incident table; the rest are in summary.json (WeasyPrint: ~10 ms a row)
 OUTPUT_NAMES = ("bulletin.html", "bulletin.pdf", "bulletin.txt", "summary.json")
+
+
+def bulletin_templates(kind: str) -> tuple[str, ...]:
+    """The templates a bulletin of ``kind`` renders by name: a build's fingerprint follows every
+    template they reach, so a template named here alone is never left out of it."""
+    return (TEMPLATES[kind], TEXT_TEMPLATE, *CHART_TEXT_TEMPLATES, TALLY_TEMPLATE)
 
 # Shown data never carries bidi embeddings/overrides (they reorder neighbouring text)
 # nor characters that XML cannot hold.
@@ -261,7 +268,7 @@ def headline_figures(bulletin: Bulletin, profile: Profile) -> list[Figure]:
 def chart_text(env: jinja2.Environment) -> ChartText:
     """The charts' words: the shipped ``html/chart_text.j2``, then a user's copy word by word."""
     words: dict[str, Any] = {}
-    for name in (f"default:{CHART_TEXT_TEMPLATE}", CHART_TEXT_TEMPLATE):
+    for name in CHART_TEXT_TEMPLATES:
         module = env.get_template(name).make_module()
         words.update({k: getattr(module, k) for k in dir(module) if not k.startswith("_")})
     return ChartText.from_mapping(words)
@@ -275,10 +282,9 @@ class Tallies:
     running: str
 
 
-def tallies(bulletin: Bulletin, settings: RenderSettings) -> Tallies:
-    profile, user_dir = settings.profile, settings.templates
-    running = tally_text(bulletin.running, profile, user_dir) if bulletin.kind == "month" else ""
-    return Tallies(tally_text(bulletin.summary, profile, user_dir).rstrip("\n"), running.rstrip("\n"))
+def tallies(bulletin: Bulletin, env: jinja2.Environment) -> Tallies:
+    running = render_tally(env, bulletin.running) if bulletin.kind == "month" else ""
+    return Tallies(render_tally(env, bulletin.summary).rstrip("\n"), running.rstrip("\n"))
 
 
 def page(bulletin: Bulletin, settings: RenderSettings, charts: dict[str, str], texts: Tallies) -> BulletinPage:
@@ -323,7 +329,7 @@ def render_html(bulletin: Bulletin, settings: RenderSettings, charts: dict[str, 
     missing = set(CHART_NAMES) - set(charts)
     if missing:
         raise ReportgenError(f"charts missing: {', '.join(sorted(missing))}")
-    context = page(bulletin, settings, charts, texts or tallies(bulletin, settings))
+    context = page(bulletin, settings, charts, texts or tallies(bulletin, env))
     return env.get_template(TEMPLATES[bulletin.kind]).render(context.as_context())
 
 
@@ -331,7 +337,7 @@ def render_text(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Enviro
                 texts: Tallies | None = None) -> str:
     """bulletin.txt: the source-format tally of the period (and of the year to date)."""
     env = env or settings.environment()
-    texts = texts or tallies(bulletin, settings)
+    texts = texts or tallies(bulletin, env)
     return env.get_template(TEXT_TEMPLATE).render(
         summary=bulletin.summary, scope=bulletin.summary.scope, kind=bulletin.kind,
         tally=texts.period, running_tally=texts.running,
@@ -370,10 +376,11 @@ _FONTS = None
 def render_bulletin(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Environment | None = None) -> Rendered:
     """All four outputs of one bulletin; the same SVG charts in the HTML and the PDF.
 
-    A build renders all its bulletins with one ``env`` (templates compiled once).
+    A build renders all its bulletins with one ``env``: its HTML and text templates, tallies and
+    charts' words alike (templates read once per build, compiled once).
     """
     env = env or settings.environment()
-    texts = tallies(bulletin, settings)
+    texts = tallies(bulletin, env)
     html = render_html(bulletin, settings, env=env, texts=texts)
     return Rendered(html=html, pdf=render_pdf(html, settings), text=render_text(bulletin, settings, env, texts),
                     summary_json=summary_json(bulletin))

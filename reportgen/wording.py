@@ -24,6 +24,7 @@ SHIPPED_TEMPLATES = next(
     PACKAGE_DIR.parent / "templates",
 )
 WORD_LIMIT = 10  # counts up to ten are words, 11 and above digits
+TALLY_TEMPLATE = "text/tally.txt.j2"  # the cumulative block and the regional distribution
 
 
 @cache
@@ -237,4 +238,9 @@ def render_text(
 
 def tally_text(summary: Summary, profile: Profile, user_dir: str | Path | None = None) -> str:
     """The cumulative block and the regional distribution in the source format."""
-    return render_text("text/tally.txt.j2", summary, profile, user_dir)
+    return render_text(TALLY_TEMPLATE, summary, profile, user_dir)
+
+
+def render_tally(env: jinja2.Environment, summary: Summary) -> str:
+    """``tally_text`` with an environment already made (a build's, shared by all its bulletins)."""
+    return env.get_template(TALLY_TEMPLATE).render(summary=summary, scope=summary.scope)

@@ -7,18 +7,11 @@ from datetime import date
 
 import pytest
 
-from reportgen.build import (
-    Job,
-    UnsafeOutput,
-    check_output,
-    data_months,
-    gather,
-    output_folder,
-    plan_jobs,
-    write_atomic,
-    write_outputs,
-)
+from reportgen.build.gather import gather
+from reportgen.build.jobs import Job, data_months, plan_jobs
+from reportgen.build.outputs import check_output, write_outputs
 from reportgen.errors import ReportgenError
+from reportgen.files import UnsafeOutput, output_folder, write_atomic
 from reportgen.periods import month_scope, year_scope
 from reportgen.store import open_store
 

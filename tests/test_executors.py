@@ -10,9 +10,7 @@ import pytest
 from pg_cluster import EDITOR_PASSWORD
 from stores import never_made, no_database
 
-from reportgen.build import Job, data_months, gather, plan_jobs
-from reportgen.errors import ReportgenError
-from reportgen.executors import (
+from reportgen.build.executors import (
     DaskCluster,
     ProcessPool,
     RenderTask,
@@ -22,6 +20,9 @@ from reportgen.executors import (
     render_task,
     render_tasks,
 )
+from reportgen.build.gather import gather
+from reportgen.build.jobs import Job, data_months, plan_jobs
+from reportgen.errors import ReportgenError
 from reportgen.periods import month_scope, year_scope
 from reportgen.render import RenderSettings, render_bulletin
 from reportgen.store import open_store

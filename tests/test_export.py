@@ -238,3 +238,16 @@ def test_a_desert_export_keeps_its_injured_and_a_ucdp_one_its_ranges(cli, sample
     assert cli("--db", db_path, "--profile", "ucdp", "import", "--format", "ucdp", DATA / "ucdp_older.csv").exit_code == 0
     rows = json.loads(export(cli, db_path, "incidents", "--format", "json", profile="ucdp").stdout)
     assert {"killed_low", "killed_high"} <= set(rows[0]) and not [n for n in rows[0] if "injured" in n]
+
+
+def test_an_export_goes_through_the_one_writer_and_is_left_alone_when_unchanged(cli, formula_db, tmp_path, monkeypatch):
+    from reportgen import files
+
+    written, real = [], files.write_atomic
+    monkeypatch.setattr(files, "write_atomic", lambda folder, name, data, root=None: written.append(name) or real(folder, name, data, root))
+    out = tmp_path / "incidents.csv"
+    export(cli, formula_db, "incidents", "-o", out)
+    assert written == ["incidents.csv"]
+    mtime = out.stat().st_mtime_ns
+    export(cli, formula_db, "incidents", "-o", out)
+    assert written == ["incidents.csv"] and out.stat().st_mtime_ns == mtime

@@ -18,11 +18,15 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.build import UnsafeOutput, build_bulletins, output_lock, plan_jobs
+from reportgen.build import build
+from reportgen.build.jobs import plan_jobs
+from reportgen.build.manifest import MANIFEST_NAME, load_manifest
+from reportgen.build.plan import plan_build, plan_lines, strays_among
+from reportgen.build.reasons import FORCED, NEW, PROFILE, SETTINGS, TEMPLATES, VERSION
+from reportgen.build.run import run_build
 from reportgen.demo import load_sample
 from reportgen.errors import ReportgenError
-from reportgen.incremental import plan_build, plan_lines, run_build, strays_among
-from reportgen.manifest import FORCED, MANIFEST_NAME, NEW, PROFILE, SETTINGS, TEMPLATES, VERSION, load_manifest
+from reportgen.files import UnsafeOutput, output_lock
 from reportgen.profile import load_profile
 from reportgen.render import OUTPUT_NAMES, RenderSettings
 from reportgen.revise import parse_changes, revise
@@ -40,7 +44,7 @@ def built(sample_db, profile, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("built") / "out"
     store = open_store(sample_db, create=False)
     try:
-        build_bulletins(store, profile, plan_jobs(store), out, RenderSettings(profile))
+        build(store, profile, plan_jobs(store), out, RenderSettings(profile))
     finally:
         store.close()
     return out
@@ -206,7 +210,7 @@ def test_the_profile_the_settings_and_the_version_are_inputs(sample_store, profi
     assert todo(plan(sample_store, load_profile(str(copy)), out)) == [(f, [PROFILE]) for f in FOLDERS]
     settings = RenderSettings(profile, organisation="Another Observatory")
     assert plan_lines(plan(sample_store, profile, out, settings))[0] == "2023/01: settings changed"
-    monkeypatch.setattr("reportgen.manifest.__version__", "99.0")
+    monkeypatch.setattr("reportgen.build.fingerprints.__version__", "99.0")
     assert plan_lines(plan(sample_store, profile, out))[0] == "2023/01: reportgen version changed"
     assert todo(plan(sample_store, profile, out))[0][1] == [VERSION]
 
@@ -337,7 +341,7 @@ def test_a_build_killed_half_way_leaves_earlier_outputs_and_the_manifest_usable(
     if stage == "first build":  # only January was built before: the others are new
         shutil.rmtree(out)
         store = open_store(database, create=False)
-        build_bulletins(store, profile, plan_jobs(store, period="2023-01"), out, RenderSettings(profile))
+        build(store, profile, plan_jobs(store, period="2023-01"), out, RenderSettings(profile))
         store.close()
         config.write_text("", encoding="utf-8")
         watched = out / "2023/02/bulletin.html"
@@ -348,13 +352,13 @@ def test_a_build_killed_half_way_leaves_earlier_outputs_and_the_manifest_usable(
         watched = out / "2023/01/versions/v1"
     before, earlier = snapshot(out), load_manifest(out).entries
     command = [*REPORTGEN, "--config", str(config), "--db", str(database), "build", "--output", str(out)]
-    build = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not watched.exists() and build.poll() is None and time.monotonic() < deadline:
+    while not watched.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.005)
-    build.send_signal(signal.SIGKILL)
-    build.wait()
-    assert build.returncode == -signal.SIGKILL, "the build ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the build ended before it could be killed"
 
     manifest = load_manifest(out)
     assert manifest.problem == ""  # the manifest reads

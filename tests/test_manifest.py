@@ -8,21 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reportgen.manifest import (
-    FORMAT,
-    MANIFEST_NAME,
-    PROFILE,
-    SETTINGS,
-    TEMPLATES,
-    VERSION,
-    Entry,
-    Manifest,
-    inputs_fingerprint,
-    load_manifest,
-    template_names,
-    templates_digest,
-    written_files,
-)
+from reportgen.build.fingerprints import inputs_fingerprint, template_names, templates_digest
+from reportgen.build.manifest import FORMAT, MANIFEST_NAME, Entry, Manifest, load_manifest, written_files
+from reportgen.build.reasons import PROFILE, SETTINGS, TEMPLATES, VERSION
 from reportgen.render import RenderSettings
 from reportgen.wording import SHIPPED_TEMPLATES, environment, template_dirs
 

@@ -17,7 +17,8 @@ import pypdf
 import pytest
 from click.testing import CliRunner
 
-from reportgen.build import gather, plan_jobs
+from reportgen.build.gather import gather
+from reportgen.build.jobs import plan_jobs
 from reportgen.charts import ranged_charts
 from reportgen.cli import main
 from reportgen.profile import load_profile

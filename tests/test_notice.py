@@ -246,3 +246,14 @@ def visible_text(page: str) -> list[str]:
     parser = _Texts()
     parser.feed(page)
     return parser.texts
+
+
+def test_a_notice_goes_through_the_one_writer(cli, db, tmp_path, monkeypatch):
+    from reportgen import files
+
+    synced, real = [], os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(os.fstat(fd).st_ino) or real(fd))
+    target = tmp_path / "notice.txt"
+    assert cli("--db", db, "notice", SHAJIRY, "--output", target).exit_code == 0
+    assert synced == [target.stat().st_ino, tmp_path.stat().st_ino]  # the file, then its folder's entry
+    assert files.current(target) == target.read_bytes() and target.read_text(encoding="utf-8").startswith("Death toll update")

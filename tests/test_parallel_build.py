@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from pg_cluster import EDITOR_PASSWORD
 
+from reportgen.build.manifest import MANIFEST_NAME
 from reportgen.cli import main
 from reportgen.demo import load_sample
-from reportgen.manifest import MANIFEST_NAME
 from reportgen.profile import load_profile
 from reportgen.store import open_store
 

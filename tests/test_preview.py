@@ -34,7 +34,9 @@ from pypdf import PdfReader
 from stores import never_made, no_database, shown
 
 from reportgen.aggregate import summarize
-from reportgen.build import build_bulletins, gather, plan_jobs
+from reportgen.build import build
+from reportgen.build.gather import gather
+from reportgen.build.jobs import plan_jobs
 from reportgen.config import load_config
 from reportgen.demo import load_sample
 from reportgen.preview.server import allowed_hosts, create_app
@@ -575,7 +577,7 @@ def test_status_compares_the_built_copy_with_what_a_build_would_write_now(server
     store = open_store(database_of(project), create=False)
     try:
         june = [j for j in plan_jobs(store) if j.key == "2023-06"]
-        build_bulletins(store, settings.profile, june, project / "output", settings)
+        build(store, settings.profile, june, project / "output", settings)
     finally:
         store.close()
     found = status()
@@ -689,7 +691,7 @@ def test_built_status_without_a_server(tmp_path, sample_db, profile):
         settings = RenderSettings(profile)
         job = next(j for j in plan_jobs(store) if j.key == "2023-01")
         assert built_status(store, profile, settings, job, tmp_path).state == "missing"
-        build_bulletins(store, profile, [job], tmp_path, settings)
+        build(store, profile, [job], tmp_path, settings)
         assert built_status(store, profile, settings, job, tmp_path).state == "fresh"
         other = RenderSettings(profile, organisation="Another Observatory")
         assert built_status(store, profile, other, job, tmp_path).reason in ("wording", "layout")

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from defusedxml import ElementTree
 
 from reportgen.aggregate import summarize
-from reportgen.build import gather, plan_jobs, running_summary
+from reportgen.build.gather import gather, running_summary
+from reportgen.build.jobs import plan_jobs
 from reportgen.charts import (
     RANGE_RULE,
     ChartText,

@@ -17,7 +17,8 @@ import pypdf
 import pytest
 from pypdf.generic import IndirectObject, StreamObject
 
-from reportgen.build import Job, gather, plan_jobs
+from reportgen.build.gather import gather
+from reportgen.build.jobs import Job, plan_jobs
 from reportgen.periods import month_scope
 from reportgen.records import Casualty, Incident, Revision
 from reportgen.render import (

@@ -7,9 +7,7 @@ import os
 import stat
 
 from reportgen.aggregate import summarize
-from reportgen.periods import year_scope
-from reportgen.summary import RevisionRow
-from reportgen.versions import (
+from reportgen.build.versions import (
     VERSIONS,
     Change,
     Note,
@@ -20,6 +18,8 @@ from reportgen.versions import (
     published,
     remove_leftovers,
 )
+from reportgen.periods import year_scope
+from reportgen.summary import RevisionRow
 
 NAMES = ["bulletin.html", "summary.json"]
 
@@ -112,7 +112,7 @@ def test_leftovers_of_a_version_being_kept_are_removed_and_nothing_else(tmp_path
 
 
 def _sha(path) -> str:
-    from reportgen.manifest import file_digest
+    from reportgen.build.fingerprints import file_digest
 
     return file_digest(path)
 

@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import jinja2
 
-from ..build import Job, data_months, gather, plan_jobs
+from ..build.gather import gather
+from ..build.jobs import Job, data_months, plan_jobs
 from ..charts import bulletin_charts, category_label
 from ..profile import Profile, load_profile, resolve_profile_path
 from ..render import Bulletin, RenderSettings, chart_text, render_html, render_pdf, render_text, tallies
@@ -230,7 +231,7 @@ class Site:
 
     def _html(self, bulletin: Bulletin, settings: RenderSettings) -> str:
         env = settings.environment()
-        return render_html(bulletin, settings, self.charts.get(bulletin, settings, env), env, tallies(bulletin, settings))
+        return render_html(bulletin, settings, self.charts.get(bulletin, settings, env), env, tallies(bulletin, env))
 
     def draft_html(self, year: int, part: str) -> str:
         """The bulletin as ``reportgen build`` would write it, marked as a draft."""

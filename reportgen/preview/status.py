@@ -3,9 +3,9 @@
 The answer comes from the build's manifest (``OUTPUT/reportgen-manifest.json``):
 the built copy is fresh when the fingerprints recorded for it (its Summaries,
 its templates, the profile, the settings, reportgen's version) match the
-current ones and its files are the ones written, exactly what ``reportgen
-build`` checks before building it again. ``built_status`` is the one place
-that decides. The ``StatusBoard`` keeps each answer until anything it was
+current ones and its files are the ones written. ``built_status`` is the one
+place that decides, by asking ``build`` for a dry run of that one bulletin:
+the preview and ``reportgen build`` cannot disagree. The ``StatusBoard`` keeps each answer until anything it was
 computed from changes: the data version, the contents of the template
 directories and the profile, or the built files themselves.
 """
@@ -18,9 +18,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..build import Job, data_months
-from ..incremental import bulletin_sources, plan_step, template_inputs
-from ..manifest import CHANGED, DATA, MISSING, NEW, PROFILE, SETTINGS, load_manifest, manifest_path, tree_digest
+from ..build import build
+from ..build.fingerprints import template_inputs, tree_digest
+from ..build.jobs import Job
+from ..build.manifest import manifest_path
+from ..build.plan import Step
+from ..build.reasons import CHANGED, DATA, MISSING, NEW, PROFILE, SETTINGS
 from ..profile import Profile
 from ..render import OUTPUT_NAMES, RenderSettings
 from ..store import Store
@@ -47,14 +50,12 @@ def built_status(store: Store, profile: Profile, settings: RenderSettings, job: 
         return BuiltStatus(MISSING_COPY)
     if len(present) < len(OUTPUT_NAMES):
         return BuiltStatus(STALE, INCOMPLETE)
-    first = (data_months(store) or [(job.scope.year, 1)])[0]
-    sources = bulletin_sources(store, [job], first)[job]
-    entry = load_manifest(output_root).entry(job.folder)
-    step = plan_step(store, profile, entry, job, sources, _inputs(settings, job.kind), output_root, first)
+    planned = build(store, profile, [job], output_root, settings, dry_run=True, inputs={job.kind: _inputs(settings, job.kind)})
+    step = planned.plan.steps[0]
     return BuiltStatus(STALE, _reason(step)) if step.reasons else BuiltStatus(FRESH)
 
 
-def _reason(step) -> str:
+def _reason(step: Step) -> str:
     reasons = set(step.reasons)
     if NEW in reasons:
         return UNRECORDED  # built before the manifest, or recorded in a manifest since lost

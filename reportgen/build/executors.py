@@ -26,10 +26,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .build import Job, gather
-from .errors import ReportgenError, shown
-from .store import is_server_url, open_store, redacted, shown_location
-from .template_errors import as_template_failure
+from ..errors import ReportgenError, shown
+from ..store import is_server_url, open_store, redacted, shown_location
+from ..template_errors import as_template_failure
+from .gather import gather
+from .jobs import Job
 
 SCHEMES = ("dask://", "tls://")
 
@@ -79,7 +80,7 @@ _WORKER: dict[str, tuple[Any, Any]] = {}  # build id -> (store, Jinja environmen
 
 
 def _render(task: RenderTask) -> Files:
-    from .render import render_bulletin
+    from ..render import render_bulletin
 
     store, env = _worker_state(task)
     bulletin = task.bulletin or gather(store, task.settings.profile, task.job, task.first_month)

@@ -25,7 +25,6 @@ be read, or one of another format means a full rebuild, never a failure.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Iterable
@@ -33,35 +32,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from jinja2 import meta
-
-from . import __version__
+from .. import __version__
+from ..files import check_inside, write_atomic
+from .fingerprints import file_digest
+from .reasons import INPUTS
 
 FORMAT = 1
 MANIFEST_NAME = "reportgen-manifest.json"
-
-# Why a bulletin is built again (``build.plan_lines`` words them).
-NEW, DATA, TEMPLATES, PROFILE, SETTINGS, VERSION = "new", "data", "templates", "profile", "settings", "version"
-MISSING, CHANGED, FORCED = "missing", "changed", "forced"
-SOURCES = "sources"  # the rows changed: the Summaries must be compared to know whether the data did
-INPUTS = (TEMPLATES, PROFILE, SETTINGS, VERSION)
-
-# Files a template may name by URL (pictures, fonts): part of the templates' fingerprint.
-ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".svg", ".woff", ".woff2", ".ttf", ".otf"}
-
-
-def digest(value: Any) -> str:
-    """SHA-256 of a JSON-serialisable value (keys sorted)."""
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")).hexdigest()
-
-
-def file_digest(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 # -- one bulletin's record ------------------------------------------------------------
@@ -154,6 +131,16 @@ def manifest_path(root: str | Path) -> Path:
     return Path(root) / MANIFEST_NAME
 
 
+def check_manifest_path(root: str | Path) -> None:
+    """Refuse, before anything is built, a manifest that is a symlink leading outside ``root``."""
+    check_inside(manifest_path(root), root)
+
+
+def save_manifest(root: str | Path, manifest: Manifest) -> None:
+    """Write the manifest through the one writer (atomic, and the rename made durable)."""
+    write_atomic(Path(root), MANIFEST_NAME, manifest.to_json().encode("utf-8"), root)
+
+
 def load_manifest(root: str | Path) -> Manifest:
     """The manifest under ``root``: empty when there is none, or when it cannot be used (``problem`` says why)."""
     path = manifest_path(root)
@@ -177,75 +164,3 @@ def load_manifest(root: str | Path) -> Manifest:
         except (TypeError, AttributeError):
             continue  # that bulletin is rebuilt
     return Manifest(entries)
-
-
-# -- fingerprints of the inputs ----------------------------------------------------------
-
-
-def template_names(env: jinja2.Environment, entry_points: Iterable[str], memo: dict | None = None) -> dict[str, str] | None:
-    """Every template reachable from ``entry_points`` through the loader, name -> source digest;
-    None when one names another by an expression (the reach cannot be known without rendering).
-    ``memo`` keeps each template read (name -> digest and references) for the next call."""
-    memo = {} if memo is None else memo
-    found: dict[str, str] = {}
-    todo = list(entry_points)
-    while todo:
-        name = todo.pop()
-        if name in found:
-            continue
-        if name not in memo:
-            memo[name] = _read(env, name)
-        found[name], references = memo[name]
-        if None in references:
-            return None
-        todo += references
-    return found
-
-
-def _read(env: jinja2.Environment, name: str) -> tuple[str, list[str | None]]:
-    try:
-        source, _, _ = env.loader.get_source(env, name)
-    except jinja2.TemplateNotFound:
-        return "", []  # named but absent (``ignore missing``, or an error the render will report)
-    return hashlib.sha256(source.encode("utf-8")).hexdigest(), _references(env, source)
-
-
-def _references(env: jinja2.Environment, source: str) -> list[str | None]:
-    try:
-        return list(meta.find_referenced_templates(env.parse(source)))
-    except jinja2.TemplateSyntaxError:
-        return []  # the render reports it; the source's digest already marks the change
-
-
-def tree_digest(dirs: Iterable[Path], suffixes: set[str] | None = None) -> str:
-    """A digest of every file's name and content under ``dirs`` (only ``suffixes``, if given)."""
-    h = hashlib.sha256()
-    for root in dirs:
-        if not root.is_dir():
-            continue
-        for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            if suffixes is not None and path.suffix.lower() not in suffixes:
-                continue
-            h.update(str(path.relative_to(root)).encode("utf-8", "surrogateescape") + b"\0")
-            h.update(file_digest(path).encode("ascii"))
-    return h.hexdigest()
-
-
-def templates_digest(env: jinja2.Environment, entry_points: Iterable[str], dirs: list[Path], memo: dict | None = None) -> str:
-    """The fingerprint of the templates one kind of bulletin uses: the content of each template it
-    reaches, and of the pictures and fonts in the template directories."""
-    names = template_names(env, entry_points, memo)
-    reached = names if names is not None else {"*": tree_digest(dirs)}
-    return digest({"templates": reached, "assets": tree_digest(dirs, ASSET_SUFFIXES)})
-
-
-def profile_digest(path: str) -> str:
-    try:
-        return file_digest(path)
-    except OSError:
-        return ""
-
-
-def inputs_fingerprint(templates: str, profile_path: str, organisation: str) -> dict[str, str]:
-    return {TEMPLATES: templates, PROFILE: profile_digest(profile_path),
-            SETTINGS: digest({"organisation": organisation}), VERSION: __version__}

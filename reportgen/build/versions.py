@@ -16,14 +16,18 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .manifest import digest, file_digest
-from .summary import RevisionRow, Summary
+from ..files import rename_folder, sync_file, temporary_folder
+from ..summary import RevisionRow, Summary
+from .fingerprints import Sources, digest, file_digest
+
+if TYPE_CHECKING:
+    from ..render import Bulletin
+    from .manifest import Entry
 
 VERSIONS = "versions"
 _KEPT = re.compile(r"v([0-9]{1,9})")
@@ -129,6 +133,26 @@ def notes_of(recorded: Iterable[dict]) -> list[Note]:
     return notes
 
 
+def revised_notes(entry: Entry | None, replaces: Published | None, bulletin: Bulletin, sources: Sources,
+                  generated: str) -> tuple[Note, ...]:
+    """The bulletin's "Revised" notes, newest first: the earlier ones, and one for this build when
+    the figures differ from the version it replaces."""
+    earlier = notes_of(entry.notes) if entry else []
+    old = replaces.summary() if replaces else None
+    found = changes(figures(old), figures(bulletin.summary), "period") if old else []
+    if bulletin.kind == "month" and entry and entry.running:
+        found += changes(entry.running, figures(bulletin.running), "running")
+    if not found:
+        return tuple(earlier)
+    if entry is not None:
+        reflected = set(entry.revisions)
+        why = [r for r in sources.revisions if revision_digest(r) not in reflected]
+    else:  # no record: the revisions of the period that the replaced summary.json did not list
+        why = [r for r in bulletin.summary.revisions if r not in old.revisions] if old else []
+    note = Note(generated, replaces.number, replaces.generated, tuple(found), tuple(why))
+    return (note, *earlier)
+
+
 # -- the version a build replaces --------------------------------------------------------
 
 
@@ -186,27 +210,18 @@ def keep(version: Published, folder: Path, names: Iterable[str], versions_dir: P
     """Keep the files ``names`` now in ``folder`` as ``versions_dir/v{number}`` (unless they are kept already)."""
     if version.kept:
         return
-    tmp = Path(tempfile.mkdtemp(dir=versions_dir, prefix=f".v{version.number}.", suffix=".tmp"))
+    tmp = temporary_folder(versions_dir, f".v{version.number}.")  # a kept version reads like its bulletin
     try:
-        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; a kept version reads like its bulletin
         for name in names:
             source = folder / name
             if not source.is_file() or source.is_symlink():
                 continue
             shutil.copy2(source, tmp / name)  # a copy, not a link: editing the current file leaves it alone
-            _sync(tmp / name)
-        os.rename(tmp, versions_dir / f"v{version.number}")
+            sync_file(tmp / name)
+        rename_folder(tmp, versions_dir / f"v{version.number}")
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-
-
-def _sync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def remove_leftovers(versions_dir: Path) -> None:
@@ -219,9 +234,3 @@ def remove_leftovers(versions_dir: Path) -> None:
         path = versions_dir / name
         if _TEMPORARY.fullmatch(name) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
