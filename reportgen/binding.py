@@ -123,9 +123,9 @@ def check_compatible(where: str, binding: Binding, profile: Profile) -> None:
 def check_holdings(where: str, held: dict, profile: Profile) -> None:
     """Refuse, in one line, a profile that does not know every key the data of a database that
     records no profile holds (one filled before databases recorded their profile): its regions,
-    categories and subgroups, perpetrators and kinds."""
+    categories and subgroups, and perpetrators."""
     new = taxonomy(profile)
-    found = differences({**held, "operations_by": new["operations_by"]}, new)
+    found = differences({"kinds": [], **held, "operations_by": new["operations_by"]}, new)
     found = [f for f in found if not f.endswith("where the database's are open")]
     if found:
         shown = "; ".join(found[:SHOWN_DIFFERENCES]) + ("; ..." if len(found) > SHOWN_DIFFERENCES else "")

@@ -229,8 +229,9 @@ class Store:
         return Binding(name, source, digest, json.loads(taxonomy))
 
     def holdings(self) -> dict:
-        """The keys the stored data uses, in the shape of a profile's taxonomy (without
-        ``operations_by``): what a database that records no profile can be checked by."""
+        """The keys the stored data uses, in the shape of a profile's taxonomy (its categories with
+        their subgroups, regions and perpetrators): what a database that records no profile is
+        checked by."""
         i, c = INCIDENTS.c, CASUALTIES.c
         categories: dict[str, list[str]] = {}
         for category, subgroup in self._rows(sa.select(c.category, c.subgroup).distinct()):
@@ -241,7 +242,6 @@ class Store:
             "categories": {k: sorted(v) for k, v in categories.items()},
             "regions": sorted(r for (r,) in self._rows(sa.select(i.region).distinct())),
             "actors": sorted(a for (a,) in self._rows(sa.select(i.perpetrator).distinct())),
-            "kinds": sorted(k for (k,) in self._rows(sa.select(i.kind).distinct())),
         }
 
     def schema_version(self) -> int:
