@@ -10,7 +10,6 @@ import contextlib
 import functools
 import json
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,34 +282,17 @@ def scoped_store(ctx: Context, year: str | None, period: str | None, as_of: str 
 @one_line_errors
 def demo(ctx: Context, demo_db: str | None, output: str) -> None:
     """Import the illustrative 2023 sample data into a fresh database, build its bulletins and print its tally."""
-    from .aggregate import summarize
-    from .build import build as build_bulletins
-    from .build.jobs import plan_jobs
-    from .demo import SAMPLE_YEAR, load_sample
-    from .periods import year_scope
-    from .profile import load_profile
-    from .store import is_server_url, open_store
-    from .wording import tally_text
+    from .demo import SAMPLE_YEAR, run_demo
 
-    workdir = Path(tempfile.mkdtemp(prefix="reportgen-demo-"))
-    location = demo_db or str(workdir / "reportgen.db")
-    if not is_server_url(location) and Path(location).exists():
-        raise ReportgenError(f"{location}: already exists; the demo makes a fresh database")
-    profile = load_profile("syrian-desert")
-    store = open_store(location)
-    if store.count_incidents():  # a server's database is made by its administrator: fresh means without data
-        store.close()
-        raise ReportgenError(f"{store.path}: already holds data; the demo makes a fresh database")
-    incidents, revisions = load_sample(store, profile)
-    click.echo(f"Imported {counted(incidents, 'illustrative incident', 'illustrative incidents')}"
-               f" and {counted(revisions, 'revision', 'revisions')} into {store.path}", err=True)
-    jobs = plan_jobs(store, year=str(SAMPLE_YEAR))
+    def imported(where: str, incidents: int, revisions: int) -> None:
+        click.echo(f"Imported {counted(incidents, 'illustrative incident', 'illustrative incidents')}"
+                   f" and {counted(revisions, 'revision', 'revisions')} into {where}", err=True)
+
     with BuildProgress(output) as progress:
-        built = build_bulletins(store, profile, jobs, output, _render_settings(ctx, profile),
-                                on_plan=progress.planned, on_built=progress.built).built
-    click.echo(f"Built {counted(len(built), 'bulletin', 'bulletins')} of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
-    summary = summarize(store, profile, year_scope(SAMPLE_YEAR))
-    click.echo(tally_text(summary, profile, ctx.config.templates), nl=False)
+        run = run_demo(demo_db, output, lambda profile: _render_settings(ctx, profile), imported,
+                       progress.planned, progress.built)
+    click.echo(f"Built {counted(run.built, 'bulletin', 'bulletins')} of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
+    click.echo(run.tally, nl=False)
 
 
 @command("build", "reportgen build", "reportgen build --period 2023-06 --force")
@@ -333,22 +315,15 @@ def build(ctx: Context, period: str | None, year: str | None, all_: bool, output
     Only the bulletins whose data, templates, profile or settings changed since the last build
     (recorded in OUTPUT/reportgen-manifest.json) are built again; each is listed with the reason.
     """
-    from .build import build as build_bulletins
+    from .build import build_selection
     from .build.executors import executor_for
-    from .build.jobs import plan_jobs
-    from .build.plan import strays_among
-    from .periods import parse_date
 
-    if all_ and (period or year):
-        raise ReportgenError("give --all, --period or --year, not several")
-    day = parse_date(as_of, "--as-of") if as_of else None
     elsewhere = executor_for(processes, executor, ctx.config.db)
     store = ctx.store(create=False)
-    jobs = plan_jobs(store, period=period, year=year, as_of=day)
     profile, out = ctx.profile(store), output or ctx.config.output
     with BuildProgress(out, plan_lines=True, dry_run=dry_run) as progress:
-        build_bulletins(store, profile, jobs, out, _render_settings(ctx, profile), force=force, dry_run=dry_run,
-                        strays=None if period else strays_among(jobs, everything=year is None), executor=elsewhere,
+        build_selection(store, profile, out, _render_settings(ctx, profile), period=period, year=year, all_=all_,
+                        as_of=as_of, force=force, dry_run=dry_run, executor=elsewhere,
                         on_plan=progress.planned, on_built=progress.built)
 
 

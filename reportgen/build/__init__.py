@@ -13,11 +13,12 @@ One module per concern, in the order a build uses them:
 - ``executors``: a local process pool, or a Dask cluster;
 - ``outputs``: where a bulletin's files go (written by ``reportgen.files``);
 - ``versions``: earlier versions kept beside a bulletin, and its "Revised" notes;
-- ``orchestrator``: ``build``, the whole stage as one call.
+- ``orchestrator``: ``build``, the whole stage as one call (``build_selection``: of the bulletins
+  a selection of periods names).
 """
 
 from __future__ import annotations
 
-from .orchestrator import BuildResult, build
+from .orchestrator import BuildResult, build, build_selection
 
-__all__ = ["BuildResult", "build"]
+__all__ = ["BuildResult", "build", "build_selection"]

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import ReportgenError
+from ..periods import parse_date
 from ..profile import Profile
 from ..store import Store
-from .jobs import Job
-from .plan import BuildPlan, plan_build
+from .jobs import Job, plan_jobs
+from .plan import BuildPlan, plan_build, strays_among
 from .run import Built, Executor, run_build
 
 if TYPE_CHECKING:
@@ -49,3 +51,16 @@ def build(store: Store, profile: Profile, jobs: list[Job], output: str | Path, s
     if dry_run:
         return BuildResult(plan)
     return BuildResult(plan, run_build(store, profile, plan, output, settings, on_built, executor, env))
+
+
+def build_selection(store: Store, profile: Profile, output: str | Path, settings: RenderSettings, *,
+                    period: str | None = None, year: str | None = None, all_: bool = False, as_of: str | None = None,
+                    **options) -> BuildResult:
+    """``build`` the bulletins a selection names: one month's or year's (``period``), a year and its
+    months (``year``), or every month and year with data (``all_``, or neither), as of a day;
+    ``options`` are ``build``'s. A selection of more than a period reports its stray folders."""
+    if all_ and (period or year):
+        raise ReportgenError("give --all, --period or --year, not several")
+    jobs = plan_jobs(store, period=period, year=year, as_of=parse_date(as_of, "--as-of") if as_of else None)
+    strays = None if period else strays_among(jobs, everything=year is None)
+    return build(store, profile, jobs, output, settings, strays=strays, **options)
