@@ -14,23 +14,14 @@ import pandas as pd
 
 from .periods import Scope
 from .profile import Category, Profile
+from .rows import CasualtyRow, CasualtySum, IncidentCount
 from .store import Store
 from .summary import CategoryCount, GroupLine, IncidentRow, RegionLine, RevisionRow, Summary
-
-ROW_COLUMNS = [
-    "incident", "date", "region", "perpetrator", "kind", "province", "location",
-    "category", "subgroup", "killed", "injured", "killed_low", "killed_high",
-]
-# low/high: sums of the bounds, a figure without one counted at killed; ranged_*: how many figures have one
-SUM_COLUMNS = [
-    "region", "perpetrator", "kind", "area", "category", "subgroup", "killed", "injured", "low", "high", "ranged_low", "ranged_high",
-]
-COUNT_COLUMNS = ["region", "perpetrator", "kind", "area", "incidents"]
 
 
 def period_frame(store: Store, scope: Scope, profile: Profile) -> pd.DataFrame:
     """The scope's casualty rows (one per incident, category and subgroup) as a DataFrame."""
-    frame = pd.DataFrame(store.casualty_rows(scope.start, scope.end, scope.as_of), columns=ROW_COLUMNS)
+    frame = pd.DataFrame(store.casualty_rows(scope.start, scope.end, scope.as_of), columns=list(CasualtyRow._fields))
     frame["operation"] = frame["perpetrator"].isin(profile.operations_by) | profile.all_operations
     return frame
 
@@ -39,8 +30,8 @@ def period_sums(store: Store, scope: Scope, profile: Profile) -> tuple[pd.DataFr
     """The scope's casualty sums (by region, perpetrator, category, subgroup) and incident counts
     (by region and perpetrator), each with whether its perpetrator's incidents count as operations."""
     areas = [(a.key, a.districts, a.locations) for a in profile.areas]
-    sums = pd.DataFrame(store.casualty_sums(scope.start, scope.end, scope.as_of, areas), columns=SUM_COLUMNS)
-    counts = pd.DataFrame(store.incident_counts(scope.start, scope.end, scope.as_of, areas), columns=COUNT_COLUMNS)
+    sums = pd.DataFrame(store.casualty_sums(scope.start, scope.end, scope.as_of, areas), columns=list(CasualtySum._fields))
+    counts = pd.DataFrame(store.incident_counts(scope.start, scope.end, scope.as_of, areas), columns=list(IncidentCount._fields))
     for frame in (sums, counts):
         frame["operation"] = frame["perpetrator"].isin(profile.operations_by) | profile.all_operations
     return sums, counts
@@ -249,10 +240,7 @@ def incident_ranges(part: pd.DataFrame) -> dict[str, list[int]]:
 
 
 def revision_rows(store: Store, scope: Scope) -> list[RevisionRow]:
-    return [
-        RevisionRow(*r[:10], bool(r[10]), r[11])
-        for r in store.revisions_recorded(scope.start, scope.end, scope.as_of)
-    ]
+    return [RevisionRow.of(r) for r in store.revisions_recorded(scope.start, scope.end, scope.as_of)]
 
 
 def series(frame: pd.DataFrame, scope: Scope, by_day: bool = False) -> list[dict]:

@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from dataclasses import dataclass, field, is_dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -95,10 +95,10 @@ def bulletin_sources(store: Store, jobs: list[Job], first_month: tuple[int, int]
         group = [job for job in jobs if job.scope.as_of == as_of]
         years = [job.scope.year for job in group]
         rows = store.casualty_rows(date(min(years) - 1, 1, 1), date(max(years), 12, 31), as_of)
-        revisions = [RevisionRow(*r[:10], bool(r[10]), r[11])
-                     for r in store.revisions_recorded(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31), as_of)]
-        counted = _month_digests(rows, lambda row: row[1])
-        recorded = _month_digests([list(asdict(r).values()) for r in revisions], lambda r: r[-1])
+        recorded_rows = store.revisions_recorded(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31), as_of)
+        revisions = [RevisionRow.of(r) for r in recorded_rows]
+        counted = _month_digests(rows, lambda row: row.date)
+        recorded = _month_digests(recorded_rows, lambda r: r.recorded_at)
         for job in group:
             found[job] = _sources(job, first_month, counted, recorded, revisions)
     return found

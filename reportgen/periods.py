@@ -130,7 +130,7 @@ def require_incidents(store: Store, scope: Scope) -> None:
     """Refuse a scope without a single incident (dated in it and recorded by its as-of day): a tally,
     a bulletin, a summary export or a notice of it would be all zeros. Incidents without
     fatalities still count."""
-    if any(row[-1] for row in store.incident_counts(scope.start, scope.end, scope.as_of)):
+    if any(row.incidents for row in store.incident_counts(scope.start, scope.end, scope.as_of)):
         return
     months = store.months_with_data()
     held = f"data: {month_span(months)}" if months else "it holds no incidents; import some first"

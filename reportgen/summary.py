@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .periods import Scope
+from .rows import RecordedRevision
 
 
 @dataclass
@@ -86,6 +87,10 @@ class RevisionRow:
     reason: str
     correction: bool
     recorded_at: str
+
+    @classmethod
+    def of(cls, row: RecordedRevision) -> RevisionRow:
+        return cls(**row._asdict())
 
 
 @dataclass

@@ -32,6 +32,7 @@ from reportgen.cli import main
 from reportgen.periods import month_scope, year_scope, ytd_scope
 from reportgen.profile import load_profile
 from reportgen.render import RenderSettings, render_html, sum_counts
+from reportgen.rows import CasualtySum
 from reportgen.store import open_store
 from reportgen.summary import CategoryCount
 from reportgen.wording import environment
@@ -463,6 +464,14 @@ def a_killed_pair_without_range(numbers: pd.DataFrame) -> pd.Series:
     return ~numbers["ranged"] & (numbers["deaths_civilians"] > 0) & (sides > 0) & (numbers["deaths_unknown"] == 0)
 
 
+def sum_key(row: CasualtySum) -> tuple[str, ...]:
+    return (row.region, row.perpetrator, row.kind, row.area, row.category, row.subgroup)
+
+
+def sum_figures(row: CasualtySum) -> tuple[int, ...]:
+    return (row.killed, row.injured, row.low, row.high, row.ranged_low, row.ranged_high)
+
+
 def test_a_count_a_range_revision_added_counts_for_nothing_before_it(tmp_path, db_path, databases):
     """An event of two categories whose new release gives it a range: the range goes to the unattributed
     category, a count the event did not have. Before that day it adds no count with a range."""
@@ -483,12 +492,12 @@ def test_a_count_a_range_revision_added_counts_for_nothing_before_it(tmp_path, d
     store = open_store(db, create=False)
     try:
         start, end = scopes_of(row, None)[0].start, scopes_of(row, None)[0].end
-        sums = {tuple(r[:6]): r[6:] for r in store.casualty_sums(start, end, before) if r[4] == "unattributed"}
-        then = {tuple(r[:6]): r[6:] for r in store.casualty_sums(start, end, day) if r[4] == "unattributed"}
-        rows = [r for r in store.casualty_rows(start, end, before) if r[0] == incident_id and r[7] == "unattributed"]
+        sums = {sum_key(r): sum_figures(r) for r in store.casualty_sums(start, end, before) if r.category == "unattributed"}
+        then = {sum_key(r): sum_figures(r) for r in store.casualty_sums(start, end, day) if r.category == "unattributed"}
+        rows = [r for r in store.casualty_rows(start, end, before) if r.incident == incident_id and r.category == "unattributed"]
     finally:
         store.close()
-    assert [r[9:] for r in rows] == [(0, 0, None, None)]  # as it stood: no one, no range
+    assert [(r.killed, r.injured, r.killed_low, r.killed_high) for r in rows] == [(0, 0, None, None)]  # as it stood: no one, no range
     # Sums: killed, injured, low, high, how many counts have a low and a high. The day it was
     # recorded, the new count adds its range and one to each number of counts with a range.
     ((key, (killed, injured, low, high, lows, highs)),) = [(k, v) for k, v in then.items() if v != sums.get(k)]

@@ -71,12 +71,11 @@ def candidates(store: Store, reading: Reading, day: date | None, window: int = W
     wanted = place_key(place)
     found = []
     for row in store.casualty_rows(start, end):
-        ident, row_kind, location = row[0], row[4], row[6]
-        if ident in found or (kind and row_kind != kind):
+        if row.incident in found or (kind and row.kind != kind):
             continue
-        stored = place_key(location)
+        stored = place_key(row.location)
         if stored and (stored == wanted or stored in wanted or wanted in stored):
-            found.append(ident)
+            found.append(row.incident)
     return found
 
 
