@@ -175,7 +175,7 @@ def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day:
     """Plan every post first (a bad one stops all), show the plans, then apply them with --yes."""
     from .parse import parse_file
     from .parse.from_text import apply_plan, plan_from_text
-    from .parse.show import console, plan_lines
+    from .parse.show import console, text_import_lines
     from .periods import parse_date
 
     if other:
@@ -186,7 +186,7 @@ def _import_from_text(ctx: Context, files: tuple[Path, ...], other: object, day:
     plans = [plan_from_text(store, profile, parse_file(path, profile), when) for path in files]
     out = console()
     for plan in plans:
-        for line in plan_lines(plan):
+        for line in text_import_lines(plan):
             out.print(line)
     if not yes:
         if any(p.action != "nothing" for p in plans):
@@ -303,7 +303,7 @@ def build(ctx: Context, period: str | None, year: str | None, all_: bool, output
     """
     from .build import plan_jobs
     from .executors import executor_for
-    from .incremental import plan_build, plan_lines, strays_among
+    from .incremental import build_plan_lines, plan_build, strays_among
     from .periods import parse_date
 
     if all_ and (period or year):
@@ -315,7 +315,7 @@ def build(ctx: Context, period: str | None, year: str | None, all_: bool, output
     profile, out = ctx.profile(store), output or ctx.config.output
     plan = plan_build(store, profile, jobs, out, _render_settings(ctx, profile), force=force,
                       strays=None if period else strays_among(jobs, everything=year is None))
-    for line in plan_lines(plan):
+    for line in build_plan_lines(plan):
         click.echo(line)
     if not dry_run:
         _build_with_progress(ctx, store, profile, plan, out, elsewhere)

@@ -10,7 +10,7 @@ A build compares each bulletin with its entry in the manifest (``manifest``):
 3. the templates it reaches, the profile, the settings and reportgen's version
    are compared too, and its files with the digests recorded when written.
 
-``plan_build`` decides and writes nothing (``plan_lines`` says what and why);
+``plan_build`` decides and writes nothing (``build_plan_lines`` says what and why);
 ``run_build`` gathers, renders (here, or with an ``executors`` executor) and
 writes each bulletin to build: the version it replaces kept (``versions``),
 every file renamed into place, and only then its manifest entry saved.
@@ -52,7 +52,7 @@ from .manifest import (
     SOURCES,
     TEMPLATES,
     VERSION,
-    Entry,
+    BulletinRecord,
     Manifest,
     digest,
     inputs_fingerprint,
@@ -216,7 +216,7 @@ def plan_build(store: Store, profile: Profile, jobs: list[Job], output: str | Pa
     return BuildPlan(steps, manifest, inputs, first, found)
 
 
-def plan_step(store: Store, profile: Profile, entry: Entry | None, job: Job, sources: Sources, inputs: dict[str, str],
+def plan_step(store: Store, profile: Profile, entry: BulletinRecord | None, job: Job, sources: Sources, inputs: dict[str, str],
               output: str | Path, first_month: tuple[int, int], force: bool = False) -> Step:
     """Whether ``job`` must be built, against its manifest ``entry``, and why."""
     if entry is None:
@@ -258,7 +258,7 @@ REASON_WORDS = {NEW: "new", DATA: "data changed", TEMPLATES: "templates changed"
                 SETTINGS: "settings changed", VERSION: "reportgen version changed", FORCED: "forced"}
 
 
-def plan_lines(plan: BuildPlan) -> list[str]:
+def build_plan_lines(plan: BuildPlan) -> list[str]:
     """What a build does and why, one line per bulletin built, then the strays and the count of the rest."""
     from .wording import noun
 
@@ -353,7 +353,7 @@ def _prepare(store: Store, profile: Profile, plan: BuildPlan, step: Step, output
     return Prepared(step, replace(bulletin, revised=notes), step.data or data_digest(bulletin), folder, replaces)
 
 
-def revised_notes(entry: Entry | None, replaces: Published | None, bulletin, sources: Sources, generated: str) -> tuple[Note, ...]:
+def revised_notes(entry: BulletinRecord | None, replaces: Published | None, bulletin, sources: Sources, generated: str) -> tuple[Note, ...]:
     """The bulletin's "Revised" notes, newest first: the earlier ones, and one for this build when
     the figures differ from the version it replaces."""
     earlier = notes_of(entry.notes) if entry else []
@@ -394,7 +394,7 @@ def _write(plan: BuildPlan, task: Prepared, files: dict[str, bytes], output: str
     paths = [write_atomic(folder, name, data, output) for name, data in differ.items()]
     hashes, stats = written_files(folder, files)
     earlier = plan.manifest.entry(job.folder)
-    plan.manifest.record(job.folder, Entry(
+    plan.manifest.record(job.folder, BulletinRecord(
         sources=task.step.sources.digest, data=task.data, inputs=plan.inputs[job.kind],
         files=hashes, stats=stats, generated=earlier.generated if earlier and not differ else settings.generated.isoformat(),
         running=figures(task.bulletin.running) if job.kind == "month" else [],

@@ -34,7 +34,7 @@ _TEMPORARY = re.compile(r"\.v[0-9]+\..+\.tmp")
 
 
 @dataclass(frozen=True)
-class Change:
+class FigureChange:
     """One published figure that changed.
 
     ``figure``: "region" (a region's category, or one of its subgroups),
@@ -70,7 +70,7 @@ def figures(summary: Summary) -> list[list]:
     return out
 
 
-def changes(old: list[list], new: list[list], part: str) -> list[Change]:
+def changes(old: list[list], new: list[list], part: str) -> list[FigureChange]:
     """The figures that differ between two ``figures`` lists (a figure absent from one counts as 0)."""
 
     def keyed(items: list[list]) -> dict[tuple, list]:
@@ -83,7 +83,7 @@ def changes(old: list[list], new: list[list], part: str) -> list[Change]:
         name_now, now = after.get(key, [name, 0])
         if was != now:
             figure, region, category, subgroup = key
-            found.append(Change(part, figure, region, name_now or name, category, subgroup, was, now))
+            found.append(FigureChange(part, figure, region, name_now or name, category, subgroup, was, now))
     return found
 
 
@@ -94,15 +94,15 @@ class Note:
     generated: str
     version: int
     previous_generated: str
-    changes: tuple[Change, ...]
+    changes: tuple[FigureChange, ...]
     reasons: tuple[RevisionRow, ...]
 
     @property
-    def period_changes(self) -> list[Change]:
+    def period_changes(self) -> list[FigureChange]:
         return [c for c in self.changes if c.part == "period"]
 
     @property
-    def running_changes(self) -> list[Change]:
+    def running_changes(self) -> list[FigureChange]:
         return [c for c in self.changes if c.part == "running"]
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,7 +111,7 @@ class Note:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Note:
         return cls(d["generated"], int(d["version"]), d.get("previous_generated", ""),
-                   tuple(Change(**c) for c in d["changes"]), tuple(RevisionRow(**r) for r in d["reasons"]))
+                   tuple(FigureChange(**c) for c in d["changes"]), tuple(RevisionRow(**r) for r in d["reasons"]))
 
 
 def revision_digest(row: RevisionRow) -> str:

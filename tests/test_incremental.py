@@ -21,7 +21,7 @@ import pytest
 from reportgen.build import UnsafeOutput, build_bulletins, output_lock, plan_jobs
 from reportgen.demo import load_sample
 from reportgen.errors import ReportgenError
-from reportgen.incremental import plan_build, plan_lines, run_build, strays_among
+from reportgen.incremental import build_plan_lines, plan_build, run_build, strays_among
 from reportgen.manifest import FORCED, MANIFEST_NAME, NEW, PROFILE, SETTINGS, TEMPLATES, VERSION, load_manifest
 from reportgen.profile import load_profile
 from reportgen.render import OUTPUT_NAMES, RenderSettings
@@ -91,7 +91,7 @@ def test_the_first_build_records_every_bulletin_and_no_database_location(built, 
 def test_a_build_with_nothing_changed_builds_nothing_and_writes_nothing(sample_store, profile, out):
     before, manifest = snapshot(out), (out / MANIFEST_NAME).read_bytes()
     found = plan(sample_store, profile, out)
-    assert todo(found) == [] and plan_lines(found) == ["7 unchanged"]
+    assert todo(found) == [] and build_plan_lines(found) == ["7 unchanged"]
     assert run_build(sample_store, profile, found, out, RenderSettings(profile)) == []
     assert snapshot(out) == before and (out / MANIFEST_NAME).read_bytes() == manifest
 
@@ -112,7 +112,7 @@ def test_one_revision_rebuilds_exactly_the_bulletins_whose_figures_changed(sampl
     revise_one(sample_store, profile, incident, killed, injured, recorded)
     found = plan(sample_store, profile, out)
     assert todo(found) == [(folder, ["data"]) for folder in expected]
-    assert plan_lines(found)[-1] == f"{7 - len(expected)} unchanged"
+    assert build_plan_lines(found)[-1] == f"{7 - len(expected)} unchanged"
     built = run_build(sample_store, profile, found, out, RenderSettings(profile))
     assert [b.job.folder for b in built] == [tuple(f.split("/")) for f in expected]
 
@@ -197,7 +197,7 @@ def test_a_template_change_rebuilds_the_bulletins_that_use_it(sample_store, prof
     assert todo(plan(sample_store, profile, out, settings)) == [("2023/year", [TEMPLATES])]
     write(user / "text/tally.txt.j2", "{{ summary.total_killed }}\n")
     assert todo(plan(sample_store, profile, out, settings)) == [(f, [TEMPLATES]) for f in FOLDERS]
-    assert plan_lines(plan(sample_store, profile, out, settings))[0] == "2023/01: templates changed"
+    assert build_plan_lines(plan(sample_store, profile, out, settings))[0] == "2023/01: templates changed"
 
 
 def test_the_profile_the_settings_and_the_version_are_inputs(sample_store, profile, out, tmp_path, monkeypatch):
@@ -205,9 +205,9 @@ def test_the_profile_the_settings_and_the_version_are_inputs(sample_store, profi
     copy.write_text(Path(profile.path).read_text(encoding="utf-8") + "\n# reworded\n", encoding="utf-8")
     assert todo(plan(sample_store, load_profile(str(copy)), out)) == [(f, [PROFILE]) for f in FOLDERS]
     settings = RenderSettings(profile, organisation="Another Observatory")
-    assert plan_lines(plan(sample_store, profile, out, settings))[0] == "2023/01: settings changed"
+    assert build_plan_lines(plan(sample_store, profile, out, settings))[0] == "2023/01: settings changed"
     monkeypatch.setattr("reportgen.manifest.__version__", "99.0")
-    assert plan_lines(plan(sample_store, profile, out))[0] == "2023/01: reportgen version changed"
+    assert build_plan_lines(plan(sample_store, profile, out))[0] == "2023/01: reportgen version changed"
     assert todo(plan(sample_store, profile, out))[0][1] == [VERSION]
 
 
@@ -215,19 +215,19 @@ def test_files_deleted_or_edited_since_the_build_are_built_again(sample_store, p
     (out / "2023/02/bulletin.pdf").unlink()
     (out / "2023/03/bulletin.html").write_text("edited", encoding="utf-8")
     os.utime(out / "2023/04/bulletin.txt", ns=(1, 1))  # touched only: not a change
-    lines = plan_lines(plan(sample_store, profile, out))
+    lines = build_plan_lines(plan(sample_store, profile, out))
     assert lines == ["2023/02: file missing (bulletin.pdf)",
                      "2023/03: file changed since it was written (bulletin.html)", "5 unchanged"]
     (out / "2023/02/bulletin.txt").unlink()
     (out / "2023/03/bulletin.txt").write_text("edited", encoding="utf-8")
-    assert plan_lines(plan(sample_store, profile, out))[:2] == [
+    assert build_plan_lines(plan(sample_store, profile, out))[:2] == [
         "2023/02: files missing (bulletin.pdf, bulletin.txt)",
         "2023/03: files changed since they were written (bulletin.html, bulletin.txt)"]
 
 
 def test_without_a_usable_manifest_everything_is_built_again(sample_store, profile, out):
     (out / MANIFEST_NAME).write_text('{"format": 0}', encoding="utf-8")
-    lines = plan_lines(plan(sample_store, profile, out))
+    lines = build_plan_lines(plan(sample_store, profile, out))
     assert lines[0] == f"{out / MANIFEST_NAME}: format 0, this reportgen writes format 1: building everything again"
     assert lines[1:] == [f"{f}: new" for f in FOLDERS] + ["0 unchanged"]
     (out / MANIFEST_NAME).unlink()
@@ -250,7 +250,7 @@ def test_outputs_of_periods_without_data_are_reported_and_left_in_place(sample_s
     write(out / "2019/03/bulletin.txt", "an old month")
     found = plan(sample_store, profile, out, strays=strays_among(plan_jobs(sample_store), everything=True))
     assert found.strays == ["2019/03"]
-    assert "2019/03: no such bulletin in the data any more; its files are left in place" in plan_lines(found)
+    assert "2019/03: no such bulletin in the data any more; its files are left in place" in build_plan_lines(found)
     run_build(sample_store, profile, found, out, RenderSettings(profile))
     assert (out / "2019/03/bulletin.txt").read_text(encoding="utf-8") == "an old month"
     one_year = plan(sample_store, profile, out, strays=strays_among(plan_jobs(sample_store, year="2023"), everything=False))

@@ -15,7 +15,7 @@ from reportgen.manifest import (
     SETTINGS,
     TEMPLATES,
     VERSION,
-    Entry,
+    BulletinRecord,
     Manifest,
     inputs_fingerprint,
     load_manifest,
@@ -29,10 +29,10 @@ from reportgen.wording import SHIPPED_TEMPLATES, environment, template_dirs
 MONTH = ("html/month.html.j2", "text/bulletin.txt.j2", "text/tally.txt.j2")
 
 
-def entry(**changes) -> Entry:
+def entry(**changes) -> BulletinRecord:
     fields = {"sources": "s", "data": "d", "inputs": {TEMPLATES: "t", PROFILE: "p", SETTINGS: "o", VERSION: "0.1.0"},
               "files": {}, "stats": {}, "generated": "2023-06-30"}
-    return Entry(**{**fields, **changes})
+    return BulletinRecord(**{**fields, **changes})
 
 
 # -- reading and writing -------------------------------------------------------------------

@@ -21,7 +21,7 @@ from ..ingest.fields import Where
 from ..periods import parse_date
 from ..profile import Profile
 from ..records import Incident, Revision
-from ..revise import Change, plan_revisions
+from ..revise import TollChange, plan_revisions
 from ..store import Store
 from .result import Reading
 
@@ -38,7 +38,7 @@ class Plan:
     incident_id: str = ""
     incident: Incident | None = None
     revisions: list[Revision] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[TollChange] = field(default_factory=list)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -91,7 +91,7 @@ def _targets(reading: Reading) -> dict[tuple[str, str], int]:
     return targets
 
 
-def revision_changes(stored: Incident, reading: Reading) -> tuple[list[Change], list[str]]:
+def revision_changes(stored: Incident, reading: Reading) -> tuple[list[TollChange], list[str]]:
     """The changes that bring ``stored`` to the post's figures; notes on what was left alone."""
     current = {(c.category, c.subgroup): (c.killed, c.injured) for c in stored.casualties}
     targets = _targets(reading)
@@ -112,12 +112,12 @@ def revision_changes(stored: Incident, reading: Reading) -> tuple[list[Change], 
             notes.append(f"{category}: already {whole_old[0]} killed in the database; nothing to change")
             continue
         injured = max(whole_old[1] - rise, 0) if died_of_wounds and whole_old[1] >= rise else None
-        changes.append(Change(category, "", killed=whole_new, injured=injured))
+        changes.append(TollChange(category, "", killed=whole_new, injured=injured))
         for sub, delta in deltas.items():
             old = current.get((category, sub), (0, 0))
             if delta > 0:
                 sub_injured = max(old[1] - delta, 0) if died_of_wounds and old[1] >= delta else None
-                changes.append(Change(category, sub, killed=old[0] + delta, injured=sub_injured))
+                changes.append(TollChange(category, sub, killed=old[0] + delta, injured=sub_injured))
     return changes, notes
 
 

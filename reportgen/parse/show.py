@@ -90,7 +90,7 @@ def findings_table(source: str, findings: list[Finding], title: str) -> Table:
 _RELATION = {"=": "=", ">=": "≥", "<=": "≤"}
 
 
-def plan_lines(plan: Plan) -> list[Text]:
+def text_import_lines(plan: Plan) -> list[Text]:
     """What an import from text would do, one line each."""
     lines = []
     if plan.action == "revise":
