@@ -19,12 +19,13 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .periods import Scope
 from .profile import Profile
 from .records import Incident, Revision
 from .store import Store
-from .summary import Summary
+from .summary import CategoryCount, Summary
 
 FORMATS = ("csv", "json", "parquet")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -169,9 +170,10 @@ def summary_table(summary: Summary, profile: Profile | None = None) -> Table:
     return measured(Table(SUMMARY_COLUMNS, [{name: row.get(name) for name in names} for row in rows]), profile)
 
 
-def _count(c) -> dict:
+def _count(c: CategoryCount) -> dict[str, Any]:
+    bounds = c.killed_range
     return {"category": c.category, "killed": c.killed, "injured": c.injured,
-            "killed_low": c.killed_low, "killed_high": c.killed_high}
+            "killed_low": bounds.low if bounds else None, "killed_high": bounds.high if bounds else None}
 
 
 # -- formats -----------------------------------------------------------------

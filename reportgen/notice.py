@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .aggregate import summarize
 from .errors import ReportgenError
@@ -206,12 +207,26 @@ def _victim_names(profile: Profile, table: dict, key: str) -> dict[str, str]:
 
 # -- rendering -------------------------------------------------------------------
 
+NOTICE_TEMPLATE = "text/notice.txt.j2"
+
+
+@dataclass(frozen=True)
+class NoticeTextContext:
+    """The one context of ``text/notice.txt.j2`` (besides the environment's ``profile``):
+    the notice, and the tally text that ends it (empty for the HTML page, which lays it out itself)."""
+
+    notice: Notice
+    tally: str
+
+    def as_context(self) -> dict[str, Any]:
+        return {"notice": self.notice, "tally": self.tally}
+
 
 def notice_text(notice: Notice, profile: Profile, user_dir: str | Path | None = None, with_tally: bool = True) -> str:
     """The notice in the source format: headline, body paragraphs, then the year's tally."""
     tally = tally_text(notice.summary, profile, user_dir) if with_tally else ""
     env = environment(profile, user_dir)
-    return env.get_template("text/notice.txt.j2").render(notice=notice, tally=tally)
+    return env.get_template(NOTICE_TEMPLATE).render(NoticeTextContext(notice, tally).as_context())
 
 
 def notice_html(notice: Notice, profile: Profile, user_dir: str | Path | None = None) -> str:

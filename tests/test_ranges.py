@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from defusedxml import ElementTree
 
-from reportgen.aggregate import summarize
+from reportgen.aggregate import sum_range, summarize
 from reportgen.build import gather, plan_jobs, running_summary
 from reportgen.charts import (
     RANGE_RULE,
@@ -31,10 +31,10 @@ from reportgen.charts import (
 from reportgen.cli import main
 from reportgen.periods import month_scope, year_scope, ytd_scope
 from reportgen.profile import load_profile
-from reportgen.render import RenderSettings, render_html, sum_counts
+from reportgen.render import RenderSettings, render_html
 from reportgen.rows import CasualtySum
 from reportgen.store import open_store
-from reportgen.summary import CategoryCount
+from reportgen.summary import CategoryCount, Range
 from reportgen.wording import environment
 
 SAMPLE = Path(__file__).parent / "data" / "interop" / "ucdp_ged_sample.csv"
@@ -226,15 +226,14 @@ def test_no_phrase_without_a_range_that_differs(low, high):
     env = environment(load_profile("ucdp"))
     template = env.from_string('{% import "html/partials/macros.html.j2" as m %}[{{ m.range_phrase(12, low, high) }}]'
                                '{{ m.count_cell(c) }}')
-    assert template.render(low=low, high=high, c=CategoryCount("civilians", 12, 0, {}, low, high)) == "[]<td>12</td>"
+    count = CategoryCount("civilians", 12, 0, {}, None if low is None else Range(low, high))
+    assert template.render(low=low, high=high, c=count) == "[]<td>12</td>"
 
 
 def test_a_sum_takes_counts_without_a_range_at_their_figure():
-    counts = [CategoryCount("a", 10, 0, {}, 8, 14), CategoryCount("b", 5), CategoryCount("c", 0, 0, {}, 0, 3)]
-    total = sum_counts(counts)
-    assert (total.killed, total.killed_low, total.killed_high) == (15, 13, 22)
-    plain = sum_counts([CategoryCount("a", 10), CategoryCount("b", 5)])
-    assert (plain.killed, plain.killed_low, plain.killed_high) == (15, None, None)
+    counts = [CategoryCount("a", 10, 0, {}, Range(8, 14)), CategoryCount("b", 5), CategoryCount("c", 0, 0, {}, Range(0, 3))]
+    assert sum_range(counts) == Range(13, 22)
+    assert sum_range([CategoryCount("a", 10), CategoryCount("b", 5)]) is None
 
 
 # -- data without ranges: the bulletin as it was -------------------------------------------------
@@ -324,7 +323,7 @@ def test_a_release_that_changes_only_the_range_updates_the_stored_range(tmp_path
     assert store.data_version() > version
     was, now = month_before.group(category), summarize(store, load_profile("ucdp"), scope).group(category)
     store.close()
-    assert (now.killed, now.killed_low, now.killed_high) == (was.killed, was.killed_low - 1, was.killed_high + 5)
+    assert (now.killed, now.killed_range) == (was.killed, Range(was.killed_range.low - 1, was.killed_range.high + 5))
     assert "0 incidents added, 0 revised, 265 already stored" in reimport(db, path)
 
 
@@ -388,8 +387,8 @@ def test_a_region_whose_events_have_a_best_of_zero_states_how_many_it_may_be(bui
         assert line.endswith(f"left no fatalities (up to {num2words(int(row['high']))}).")
     lines = {r.name: r for r in summary.regions}
     for name, row in sums.iterrows():
-        total = sum_counts(lines[name].categories)
-        high = row["best"] if total.killed_high is None else total.killed_high
+        total = lines[name].killed_range
+        high = row["best"] if total is None else total.high
         assert (lines[name].killed, high) == (row["best"], row["high"]), name
 
 
