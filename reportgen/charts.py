@@ -21,7 +21,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from defusedxml.ElementTree import fromstring as parse_xml
@@ -29,6 +29,9 @@ from defusedxml.ElementTree import fromstring as parse_xml
 from .errors import ReportgenError
 from .profile import Profile
 from .summary import Range, Summary
+
+if TYPE_CHECKING:
+    import altair as alt
 
 FONT = "DejaVu Sans"
 WIDTH = 640  # px of the whole chart, legend included: the A4 text width at 96 dpi, a little less
@@ -201,7 +204,7 @@ def _color(profile: Profile) -> dict:
     return {"field": "category", "type": "nominal", "scale": category_scale(profile)}
 
 
-def regions_chart(summary: Summary, profile: Profile, text: ChartText):
+def regions_chart(summary: Summary, profile: Profile, text: ChartText) -> alt.Chart | alt.LayerChart:
     """Fatalities in each region's operations, stacked by category (horizontal bars)."""
     import altair as alt
 
@@ -235,7 +238,7 @@ def region_ranges(summary: Summary) -> list[dict[str, Any]]:
             for r in summary.regions if r.killed_range and r.killed_range != Range(r.killed, r.killed)]
 
 
-def timeline_chart(summary: Summary, profile: Profile, text: ChartText):
+def timeline_chart(summary: Summary, profile: Profile, text: ChartText) -> alt.Chart:
     """Fatalities per day of the month (or per month of the year), stacked by category."""
     import altair as alt
 
@@ -317,7 +320,7 @@ def month_names(language: str) -> list[str]:
     return [str(names[m]) for m in range(1, 13)]
 
 
-def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: date | None = None):
+def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: date | None = None) -> alt.Chart | alt.LayerChart:
     """The running total since 1 January per category, to ``end`` (the scope's end)."""
     import altair as alt
 

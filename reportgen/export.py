@@ -61,7 +61,8 @@ def incidents_table(store: Store, profile: Profile, scope: Scope | None = None) 
     """Every incident dated in ``scope`` (all of them without one), with its current tolls and revisions."""
     start, end = (scope.start, scope.end) if scope else ALL_DATES
     ids = list(dict.fromkeys(row.incident for row in store.casualty_rows(start, end)))
-    incidents = [store.incident(i) for i in ids]
+    stored = store.incidents(ids)
+    incidents = [stored[i] for i in ids]
     categories = _categories(profile, incidents)
     ranged = set()
     if "ranges" in profile.measures:

@@ -239,15 +239,18 @@ def notice_html(notice: Notice, profile: Profile, user_dir: str | Path | None = 
     )
 
 
-def tally_blocks(lines: list[str]) -> list[tuple[str, object]]:
+def tally_blocks(lines: list[str]) -> list[tuple[str, str | list[str]]]:
     """Tally lines as ("p", line) and ("ul", [items]) blocks: runs of "• " bullets become lists."""
-    blocks: list[tuple[str, object]] = []
+    blocks: list[tuple[str, str | list[str]]] = []
+    items: list[str] | None = None  # the items of the list being read
     for line in lines:
         if line.startswith("• "):
-            if not blocks or blocks[-1][0] != "ul":
-                blocks.append(("ul", []))
-            blocks[-1][1].append(line[2:])
+            if items is None:
+                items = []
+                blocks.append(("ul", items))
+            items.append(line[2:])
         elif line.strip():
+            items = None
             blocks.append(("p", line))
     return blocks
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -139,6 +140,6 @@ def require_incidents(store: Store, scope: Scope) -> None:
     raise ReportgenError(f"{what}: in {store.path}, no incidents recorded{by} in {scope.label} ({held})")
 
 
-def month_span(months: list[tuple[int, int]]) -> str:
+def month_span(months: Sequence[tuple[int, int]]) -> str:
     """``2023-01 to 2023-06``: the first and last of (year, month) pairs in order."""
     return f"{months[0][0]:04d}-{months[0][1]:02d} to {months[-1][0]:04d}-{months[-1][1]:02d}"

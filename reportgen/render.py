@@ -135,7 +135,7 @@ class BulletinPage:
     revised: tuple = ()  # the bulletin's "Revised" notes (``versions.Note``), newest first
 
     @property
-    def scope(self):
+    def scope(self) -> Scope:
         return self.summary.scope
 
     def shows(self, measure: str) -> bool:

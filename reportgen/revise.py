@@ -198,9 +198,10 @@ def _check_subgroups(where: Where, dash: str, after: dict[Key, Figures]) -> None
             )
 
 
-def revise(store: Store, profile: Profile, incident_id: str, changes: list[TollChange], reason: str, **options) -> list[Revision]:
-    """Check and append the revisions in one transaction; return them."""
-    revisions = plan_revisions(store, profile, incident_id, changes, reason, **options)
+def revise(store: Store, profile: Profile, incident_id: str, changes: list[TollChange], reason: str, recorded_at: str | None = None,
+           correction: bool = False, recorded_by: str | None = "", where: Where | None = None) -> list[Revision]:
+    """Check and append the revisions in one transaction (see ``plan_revisions``); return them."""
+    revisions = plan_revisions(store, profile, incident_id, changes, reason, recorded_at, correction, recorded_by, where)
     store.add_revisions(revisions, profile)
     return revisions
 
@@ -224,7 +225,7 @@ def apply_revision_file(store: Store, profile: Profile, path: Path) -> int:
     return len(planned)
 
 
-def _check_columns(where: Where, header: list[str]) -> None:
+def _check_columns(where: Where, header: Sequence[str]) -> None:
     for column in header:
         if column not in FILE_COLUMNS:
             raise where.error(column, f"unexpected column; expected {', '.join(FILE_COLUMNS)}")

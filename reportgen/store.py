@@ -174,7 +174,7 @@ class Store:
                     injured_new=rev.injured_new, reason=rev.reason, correction=int(rev.correction),
                     recorded_at=rev.recorded_at, recorded_by=rev.recorded_by,
                 ))
-                ids.append(done.inserted_primary_key[0])
+                ids.append(done.inserted_primary_key[0])  # type: ignore[index]  # an INSERT has a key
                 self._wrote = True
         return ids
 
@@ -233,7 +233,7 @@ class Store:
         return Binding(name, source, digest, json.loads(taxonomy))
 
     def schema_version(self) -> int:
-        return int(self._meta("schema_version"))
+        return int(self._meta("schema_version") or 0)
 
     def data_version(self) -> int:
         """A counter raised by every write: a cheap way to notice that the data changed."""
@@ -439,7 +439,8 @@ class Store:
 
     def _copy(self, table: sa.Table, rows: list[tuple]) -> None:
         """Rows of all the table's columns with PostgreSQL's COPY, its fastest bulk path."""
-        with self.conn.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(table.c.keys())}) FROM STDIN") as copy:
+        conn: Any = self.conn  # psycopg's connection (a server store)
+        with conn.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(table.c.keys())}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -545,9 +546,9 @@ def _first_of(later: sa.Subquery, c) -> sa.ColumnElement:
     return sa.and_(first.incident_id == c.incident_id, first.category == c.category, first.subgroup == c.subgroup, first.rank == 1)
 
 
-def _dated(start: date, end: date, as_of: date | None) -> list:
+def _dated(start: date, end: date, as_of: date | None) -> list[sa.ColumnElement[bool]]:
     """Incidents dated in [start, end], and recorded by the end of ``as_of``."""
-    where = [INCIDENTS.c.date.between(start.isoformat(), end.isoformat())]
+    where: list[sa.ColumnElement[bool]] = [INCIDENTS.c.date.between(start.isoformat(), end.isoformat())]
     if as_of is not None:
         where.append(INCIDENTS.c.recorded_at < day_after(as_of).isoformat())
     return where

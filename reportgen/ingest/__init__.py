@@ -152,7 +152,7 @@ def import_file(store: Store, profile: Profile, path: str | Path, fmt: str | Non
 
 def import_files(
     open_store: Callable[[], Store], profile: Profile, paths: Iterable[str | Path], fmt: str | None = None
-) -> Iterator[ImportResult]:
+) -> Iterator[ImportResult | EventImport]:
     """Import files one after the other, each all or nothing.
 
     The database is opened (and created, if new) only once the first file's first

@@ -100,6 +100,7 @@ def text_import_lines(plan: Plan) -> list[Text]:
             lines.append(plain(f"  {what}: killed {r.killed_old} -> {r.killed_new}, injured {r.injured_old} -> {r.injured_new}"))
     elif plan.action == "add":
         i = plan.incident
+        assert i is not None, plan.incident_id  # a plan to add has its incident
         lines.append(plain(f"{plan.source}: new incident {i.id} on {i.date} at {i.location or i.region}"
                            f" ({i.kind} by {i.perpetrator})"))
         for c in i.casualties:

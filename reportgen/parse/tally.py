@@ -128,8 +128,8 @@ class TallyReader:
         for m in self.vocab.pattern("since").finditer(text):
             if y := _YEAR_AFTER.match(text, m.end()):
                 return int(y[1]), None
-        m = self.vocab.pattern("in_year").match(text)
-        if m and (y := _YEAR_AFTER.match(text, m.end())):
+        found = self.vocab.pattern("in_year").match(text)
+        if found and (y := _YEAR_AFTER.match(text, found.end())):
             return int(y[1]), None
         for m in self.months.finditer(text):
             return int(m[2]), self.month_numbers[m[1].casefold()]

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -184,8 +185,7 @@ class Site:
         with self.store() as store:
             jobs = self.jobs(store)
             inputs = self.statuses.inputs(store, settings)
-            entries = [IndexEntry(job, self.figures.get(data_key(store, profile, job),
-                                                        lambda job=job: summarize(store, profile, job.scope)),
+            entries = [IndexEntry(job, self.figures.get(data_key(store, profile, job), partial(summarize, store, profile, job.scope)),
                                   self.statuses.known(job, inputs, self.settings.output)) for job in jobs]
             version = store.data_version()
         return Index(
