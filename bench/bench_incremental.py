@@ -76,8 +76,8 @@ def june_incident(options: list[str], year: int) -> tuple[str, int]:
         rows = store.casualty_rows(date(year, 6, 1), date(year, 6, 20))
     finally:
         store.close()
-    found = next(r for r in rows if r[7] == "combatants" and r[8] == "" and r[9] > 0)
-    return found[0], found[9]
+    found = next(r for r in rows if r.category == "combatants" and r.subgroup == "" and r.killed > 0)
+    return found.incident, found.killed
 
 
 def figures_of_every_bulletin(options: list[str]) -> dict[str, str]:

@@ -21,14 +21,17 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from defusedxml.ElementTree import fromstring as parse_xml
 
 from .errors import ReportgenError
 from .profile import Profile
-from .summary import Summary
+from .summary import Range, Summary
+
+if TYPE_CHECKING:
+    import altair as alt
 
 FONT = "DejaVu Sans"
 WIDTH = 640  # px of the whole chart, legend included: the A4 text width at 96 dpi, a little less
@@ -37,8 +40,8 @@ CHART_NAMES = ("regions", "timeline", "cumulative")
 REGION_LABELS = 160  # px of the regions chart's row labels, at most
 COUNT_AXIS = 60  # px of a vertical count axis, its labels and title: a top legend starts beside it
 LEGEND_ENTRY, LEGEND_LABEL_LIMIT, CHAR_WIDTH = 24, 200, 6.6  # px: a legend entry's symbol and gaps, its longest label, a letter
-RANGE_RULE = {"color": "#1b1f24", "thickness": 1.5}  # error bars: the page's ink, over any category colour
-RANGE_TICKS = {"size": 9, "thickness": 1.5, "opacity": 1}
+RANGE_RULE: dict[str, Any] = {"color": "#1b1f24", "thickness": 1.5}  # error bars: the page's ink, over any category colour
+RANGE_TICKS: dict[str, Any] = {"size": 9, "thickness": 1.5, "opacity": 1}
 BAND_OPACITY = 0.2  # the cumulative chart's low-high band, under its category's line
 
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{6}|#[0-9A-Fa-f]{3}")
@@ -123,9 +126,9 @@ def to_svg(spec: Mapping[str, Any], name: str = "chart", language: str = "en") -
     its axes are named in ``language`` (a time axis's month names)."""
     import vl_convert
 
-    spec = clean_spec(spec)
-    refuse_fetching(spec)
-    svg = vl_convert.vegalite_to_svg(spec, config=vega_config(), allowed_base_urls=[],
+    cleaned: dict[str, Any] = clean_spec(spec)
+    refuse_fetching(cleaned)
+    svg = vl_convert.vegalite_to_svg(cleaned, config=vega_config(), allowed_base_urls=[],
                                      time_format_locale=time_locale(language))
     return inline_svg(svg, name)
 
@@ -150,7 +153,7 @@ _EMPTY_PATHS = ("", "M0,0h0v0h0Z")
 
 
 def _slim(parent: ElementTree.Element, name: str) -> None:
-    children = []
+    children: list[ElementTree.Element] = []
     for child in list(parent):
         child.tag = child.tag.rsplit("}", 1)[-1]
         invisible = child.get("class") == "background" and "fill" not in child.attrib and "stroke" not in child.attrib
@@ -201,7 +204,7 @@ def _color(profile: Profile) -> dict:
     return {"field": "category", "type": "nominal", "scale": category_scale(profile)}
 
 
-def regions_chart(summary: Summary, profile: Profile, text: ChartText):
+def regions_chart(summary: Summary, profile: Profile, text: ChartText) -> alt.Chart | alt.LayerChart:
     """Fatalities in each region's operations, stacked by category (horizontal bars)."""
     import altair as alt
 
@@ -229,18 +232,13 @@ def regions_chart(summary: Summary, profile: Profile, text: ChartText):
     return bars.properties(width=WIDTH, height={"step": BAR_STEP}, autosize={"type": "fit-x", "contains": "padding"})
 
 
-def region_ranges(summary: Summary) -> list[dict]:
+def region_ranges(summary: Summary) -> list[dict[str, Any]]:
     """Each region's low and high total where it differs from its fatalities (none without ranges)."""
-    rows = []
-    for r in summary.regions:
-        low = sum(c.killed if c.killed_low is None else c.killed_low for c in r.categories)
-        high = sum(c.killed if c.killed_high is None else c.killed_high for c in r.categories)
-        if (low, high) != (r.killed, r.killed):
-            rows.append({"region": r.name, "low": low, "high": high})
-    return rows
+    return [{"region": r.name, "low": r.killed_range.low, "high": r.killed_range.high}
+            for r in summary.regions if r.killed_range and r.killed_range != Range(r.killed, r.killed)]
 
 
-def timeline_chart(summary: Summary, profile: Profile, text: ChartText):
+def timeline_chart(summary: Summary, profile: Profile, text: ChartText) -> alt.Chart:
     """Fatalities per day of the month (or per month of the year), stacked by category."""
     import altair as alt
 
@@ -322,7 +320,7 @@ def month_names(language: str) -> list[str]:
     return [str(names[m]) for m in range(1, 13)]
 
 
-def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: date | None = None):
+def cumulative_chart(summary: Summary, profile: Profile, text: ChartText, end: date | None = None) -> alt.Chart | alt.LayerChart:
     """The running total since 1 January per category, to ``end`` (the scope's end)."""
     import altair as alt
 

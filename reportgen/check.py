@@ -18,7 +18,7 @@ for the tally's year (as of a day), compared line by line.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -27,7 +27,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import ReportgenError
 from .periods import Scope, month_scope, year_scope, ytd_scope
 from .profile import Profile
-from .summary import Summary
+from .summary import CategoryCount, Summary
+
+if TYPE_CHECKING:
+    from .parse.result import Reading, TallyReading
 
 if TYPE_CHECKING:
     from .store import Store
@@ -68,7 +71,7 @@ def inconsistencies(findings: list[Finding]) -> list[Finding]:
 class Checker:
     """The internal checks of one tally reading."""
 
-    def __init__(self, tally, profile: Profile):
+    def __init__(self, tally: TallyReading, profile: Profile):
         self.tally, self.profile = tally, profile
         self.summary: Summary = tally.summary
         self.lines = {f.field: f.line for f in tally.fields if f.found}
@@ -162,7 +165,7 @@ class Checker:
     def lines_within(self) -> list[Finding]:
         """A subgroup is never more than its category on the same line."""
         found = []
-        counts = [(f"groups.{g.category}", g) for g in self.summary.groups]
+        counts: list[tuple[str, CategoryCount]] = [(f"groups.{g.category}", g) for g in self.summary.groups]
         counts += [(f"regions.{r.region}.{c.category}", c) for r in self.summary.regions for c in r.categories]
         for base, count in counts:
             for sub, n in count.subgroups.items():
@@ -173,7 +176,7 @@ class Checker:
         return found
 
 
-def check_tally(tally, profile: Profile) -> list[Finding]:
+def check_tally(tally: TallyReading, profile: Profile) -> list[Finding]:
     """Every internal check of a tally reading (``Finding.ok`` says which hold)."""
     return Checker(tally, profile).findings()
 
@@ -210,7 +213,7 @@ def _cited(profile: Profile, category: str, subgroup: str, where: str) -> bool:
     return sub.cite_in_group if where == "group" else sub.cite_in_regions
 
 
-def describe(key: str, tally, profile: Profile) -> str:
+def describe(key: str, tally: TallyReading, profile: Profile) -> str:
     """A published line's name in words: "Deir Ezzor desert: combatants", "civilians: women"."""
     parts = key.split(".")
     if parts[0] not in ("groups", "regions") or len(parts) < 3:
@@ -239,7 +242,7 @@ def check_scope(year: int | None, as_of: date | None, month: int | None = None) 
     return year_scope(year, as_of)
 
 
-def compare_with_summary(tally, db: Summary, profile: Profile) -> list[Finding]:
+def compare_with_summary(tally: TallyReading, db: Summary, profile: Profile) -> list[Finding]:
     """The tally's stated lines against the database's, line by line."""
     text = {f.field: f for f in tally.fields if f.found and f.field not in ("year",)}
     theirs = published_lines(db, profile)
@@ -286,7 +289,7 @@ class CheckReport:
         }
 
 
-def check_reading(reading, profile: Profile, db_summary=None, year: int | None = None,
+def check_reading(reading: Reading, profile: Profile, db_summary: Callable[[Scope], Summary] | None = None, year: int | None = None,
                   as_of: date | None = None) -> list[CheckReport]:
     """Check each tally of a reading; ``db_summary(scope)`` gives the database's Summary for a comparison."""
     if not reading.tallies:

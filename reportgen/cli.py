@@ -227,14 +227,14 @@ def _import_files(ctx: Context, files: tuple[Path, ...], fmt: str | None, reject
 def _import_posts(ctx: Context, files: tuple[Path, ...], day: str | None, yes: bool) -> None:
     """Show what every post would do (a bad one stops all); apply the plans with --yes."""
     from .ingest.run import apply_plans, plan_posts
-    from .parse.show import console, plan_lines
+    from .parse.show import console, text_import_lines
 
     store = ctx.store(create=True)
     profile = ctx.profile(store)
     plans = plan_posts(store, profile, files, day)
     out = console()
     for plan in plans:
-        for line in plan_lines(plan):
+        for line in text_import_lines(plan):
             out.print(line)
     if not yes:
         if any(p.action != "nothing" for p in plans):
@@ -477,9 +477,9 @@ def export_command(ctx: Context, what: str, fmt: str, period: str | None, year: 
 
         if as_of:
             raise ReportgenError("--as-of applies to summaries; incidents are exported with their current tolls")
-        scope = scope_of_options(year, period, None) if year or period else None
+        chosen = scope_of_options(year, period, None) if year or period else None
         store = ctx.store()
-        data = export_incidents(store, ctx.profile(store), fmt, scope)
+        data = export_incidents(store, ctx.profile(store), fmt, chosen)
     if output is None:
         click.echo(data.decode("utf-8"), nl=False)
         return

@@ -11,6 +11,7 @@ import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import ReportgenError
 
@@ -43,7 +44,8 @@ def _from_file(path: Path) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ReportgenError(f"{path}: not valid TOML ({exc})") from None
     section = {k: v for k, v in data.items() if k != "reportgen" or not isinstance(v, dict)}
-    nested = data.get("reportgen") if isinstance(data.get("reportgen"), dict) else {}
+    found = data.get("reportgen")
+    nested: dict[str, Any] = found if isinstance(found, dict) else {}
     problems = [_problem(path, text, k, "given both at the top and under [reportgen]") for k in nested if k in section]
     section.update(nested)
     for key, value in section.items():

@@ -17,13 +17,14 @@ import json
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .files import write_file
 from .periods import Scope
 from .profile import Profile
 from .records import Incident, Revision
 from .store import Store
-from .summary import Summary
+from .summary import CategoryCount, Summary
 
 FORMATS = ("csv", "json", "parquet")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -58,8 +59,9 @@ INCIDENT_COLUMNS = (
 def incidents_table(store: Store, profile: Profile, scope: Scope | None = None) -> Table:
     """Every incident dated in ``scope`` (all of them without one), with its current tolls and revisions."""
     start, end = (scope.start, scope.end) if scope else ALL_DATES
-    ids = list(dict.fromkeys(row[0] for row in store.casualty_rows(start, end)))
-    incidents = [store.incident(i) for i in ids]
+    ids = list(dict.fromkeys(row.incident for row in store.casualty_rows(start, end)))
+    stored = store.incidents(ids)
+    incidents = [stored[i] for i in ids]
     categories = _categories(profile, incidents)
     ranged = set()
     if "ranges" in profile.measures:
@@ -168,9 +170,10 @@ def summary_table(summary: Summary, profile: Profile | None = None) -> Table:
     return measured(Table(SUMMARY_COLUMNS, [{name: row.get(name) for name in names} for row in rows]), profile)
 
 
-def _count(c) -> dict:
+def _count(c: CategoryCount) -> dict[str, Any]:
+    bounds = c.killed_range
     return {"category": c.category, "killed": c.killed, "injured": c.injured,
-            "killed_low": c.killed_low, "killed_high": c.killed_high}
+            "killed_low": bounds.low if bounds else None, "killed_high": bounds.high if bounds else None}
 
 
 # -- formats -----------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from .aggregate import summarize
 from .errors import ReportgenError
@@ -205,12 +206,26 @@ def _victim_names(profile: Profile, table: dict, key: str) -> dict[str, str]:
 
 # -- rendering -------------------------------------------------------------------
 
+NOTICE_TEMPLATE = "text/notice.txt.j2"
+
+
+@dataclass(frozen=True)
+class NoticeTextContext:
+    """The one context of ``text/notice.txt.j2`` (besides the environment's ``profile``):
+    the notice, and the tally text that ends it (empty for the HTML page, which lays it out itself)."""
+
+    notice: Notice
+    tally: str
+
+    def as_context(self) -> dict[str, Any]:
+        return {"notice": self.notice, "tally": self.tally}
+
 
 def notice_text(notice: Notice, profile: Profile, user_dir: str | Path | None = None, with_tally: bool = True) -> str:
     """The notice in the source format: headline, body paragraphs, then the year's tally."""
     tally = tally_text(notice.summary, profile, user_dir) if with_tally else ""
     env = environment(profile, user_dir)
-    return env.get_template("text/notice.txt.j2").render(notice=notice, tally=tally)
+    return env.get_template(NOTICE_TEMPLATE).render(NoticeTextContext(notice, tally).as_context())
 
 
 def notice_html(notice: Notice, profile: Profile, user_dir: str | Path | None = None) -> str:
@@ -223,15 +238,18 @@ def notice_html(notice: Notice, profile: Profile, user_dir: str | Path | None = 
     )
 
 
-def tally_blocks(lines: list[str]) -> list[tuple[str, object]]:
+def tally_blocks(lines: list[str]) -> list[tuple[str, str | list[str]]]:
     """Tally lines as ("p", line) and ("ul", [items]) blocks: runs of "• " bullets become lists."""
-    blocks: list[tuple[str, object]] = []
+    blocks: list[tuple[str, str | list[str]]] = []
+    items: list[str] | None = None  # the items of the list being read
     for line in lines:
         if line.startswith("• "):
-            if not blocks or blocks[-1][0] != "ul":
-                blocks.append(("ul", []))
-            blocks[-1][1].append(line[2:])
+            if items is None:
+                items = []
+                blocks.append(("ul", items))
+            items.append(line[2:])
         elif line.strip():
+            items = None
             blocks.append(("p", line))
     return blocks
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -130,7 +131,7 @@ def require_incidents(store: Store, scope: Scope) -> None:
     """Refuse a scope without a single incident (dated in it and recorded by its as-of day): a tally,
     a bulletin, a summary export or a notice of it would be all zeros. Incidents without
     fatalities still count."""
-    if any(row[-1] for row in store.incident_counts(scope.start, scope.end, scope.as_of)):
+    if any(row.incidents for row in store.incident_counts(scope.start, scope.end, scope.as_of)):
         return
     months = store.months_with_data()
     held = f"data: {month_span(months)}" if months else "it holds no incidents; import some first"
@@ -139,7 +140,7 @@ def require_incidents(store: Store, scope: Scope) -> None:
     raise ReportgenError(f"{what}: in {store.path}, no incidents recorded{by} in {scope.label} ({held})")
 
 
-def month_span(months: list[tuple[int, int]]) -> str:
+def month_span(months: Sequence[tuple[int, int]]) -> str:
     """``2023-01 to 2023-06``: the first and last of (year, month) pairs in order."""
     return f"{months[0][0]:04d}-{months[0][1]:02d} to {months[-1][0]:04d}-{months[-1][1]:02d}"
 
@@ -150,7 +151,7 @@ def scope_of_options(year: str | None, period: str | None, as_of: str | None) ->
     if bool(year) == bool(period):
         raise ReportgenError("give one of --year YYYY or --period YYYY-MM|YYYY-Qn|YYYY")
     day = parse_date(as_of, "--as-of") if as_of else None
-    scope = parse_period(year or period, day)
+    scope = parse_period(year or period or "", day)
     if year and scope.kind != "year":
         raise ReportgenError(f"--year {year!r}: expected YYYY")
     if scope.kind == "year" and day and day.year == scope.year:

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
 from .errors import ReportgenError
 
 SHIPPED = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "syrian-desert"
+Named = TypeVar("Named")  # a profile entry found by its names (a region, an actor)
 
 
 @dataclass(frozen=True)
@@ -232,9 +234,9 @@ class Profile:
         return tuple(c.key for c in self.categories)
 
 
-def _by_folded_name(entries: Iterable, names: Callable[[object], Iterable[str]]) -> dict:
+def _by_folded_name(entries: Iterable[Named], names: Callable[[Named], Iterable[str]]) -> dict[str, Named]:
     """Each entry under each of its names, case-folded; a name two entries share is the first one's, as a scan finds it."""
-    found: dict = {}
+    found: dict[str, Named] = {}
     for entry in entries:
         for name in names(entry):
             found.setdefault(name.casefold(), entry)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,8 +25,9 @@ from markupsafe import Markup
 from . import __version__
 from .charts import CHART_NAMES, ChartText, bulletin_charts, category_label, ranged_charts
 from .errors import ReportgenError
+from .periods import Scope
 from .profile import Category, Profile
-from .summary import CategoryCount, GroupLine, RegionLine, Summary
+from .summary import CategoryCount, GroupLine, Range, RegionLine, Summary
 from .wording import TALLY_TEMPLATE, environment, render_tally, template_dirs
 
 TEMPLATES = {"month": "html/month.html.j2", "year": "html/year.html.j2"}
@@ -114,8 +114,7 @@ class Figure:
     change: int | None
     category: Category | None = None
     label: str = ""
-    low: int | None = None  # the range of ``value`` (UCDP's low and high estimates), None without one
-    high: int | None = None
+    range: Range | None = None  # the range of ``value`` (UCDP's low and high estimates), None without one
 
 
 @dataclass(frozen=True)
@@ -143,7 +142,7 @@ class BulletinPage:
     revised: tuple = ()  # the bulletin's "Revised" notes (``versions.Note``), newest first
 
     @property
-    def scope(self):
+    def scope(self) -> Scope:
         return self.summary.scope
 
     def shows(self, measure: str) -> bool:
@@ -168,23 +167,6 @@ class BulletinPage:
         """A region's count of each profile category (a zero count where it has none), with its range."""
         found = {c.category: c for c in region.categories}
         return {c.key: found.get(c.key) or CategoryCount(c.key) for c in self.categories}
-
-    def region_total(self, region: RegionLine) -> CategoryCount:
-        """A region's fatalities, with the range of their sum."""
-        return sum_counts(region.categories)
-
-    def region_totals(self) -> dict[str, Any]:
-        """The regions' sums; ``counts`` (by category) and ``total`` carry the ranges of the sums."""
-        regions = self.summary.regions
-        counts = {c.key: sum_counts((self.region_counts(r)[c.key] for r in regions), c.key) for c in self.categories}
-        return {
-            "operations": sum(r.operations for r in regions),
-            "fatalities": sum(r.killed for r in regions),
-            "injured": sum(r.injured for r in regions),
-            "killed": {key: count.killed for key, count in counts.items()},
-            "counts": counts,
-            "total": sum_counts(counts.values()),
-        }
 
     def subgroup_label(self, category: str, subgroup: str) -> str:
         cat = self.profile.category(category)
@@ -222,18 +204,6 @@ def signed(n: int) -> str:
     return f"+{n}" if n > 0 else (f"\u2212{-n}" if n < 0 else "0")
 
 
-def sum_counts(counts: Iterable[CategoryCount], category: str = "") -> CategoryCount:
-    """The sum of ``counts`` with the range of the sum: each count without a range taken at its
-    figure, and no range at all when none has one."""
-    counts = list(counts)
-    total = CategoryCount(category, sum(c.killed for c in counts), sum(c.injured for c in counts))
-    if all(c.killed_low is None and c.killed_high is None for c in counts):
-        return total
-    total.killed_low = sum(c.killed if c.killed_low is None else c.killed_low for c in counts)
-    total.killed_high = sum(c.killed if c.killed_high is None else c.killed_high for c in counts)
-    return total
-
-
 # -- the page -------------------------------------------------------------------
 
 
@@ -249,19 +219,17 @@ def headline_figures(bulletin: Bulletin, profile: Profile) -> list[Figure]:
         g: GroupLine | None = s.group(key)
         return g.killed if g else 0
 
-    total = sum_counts(now.groups)
     figures = [
-        Figure("fatalities", now.total_killed, change(now.total_killed, before and before.total_killed),
-               low=total.killed_low, high=total.killed_high),
+        Figure("fatalities", now.total_killed, change(now.total_killed, before.total_killed if before else None), range=now.killed_range),
     ]
     if "injured" in profile.measures:
-        figures.append(Figure("injured", now.total_injured, change(now.total_injured, before and before.total_injured)))
-    figures.append(Figure("operations", now.operations, change(now.operations, before and before.operations)))
+        figures.append(Figure("injured", now.total_injured, change(now.total_injured, before.total_injured if before else None)))
+    figures.append(Figure("operations", now.operations, change(now.operations, before.operations if before else None)))
     for cat in profile.categories:
         value = killed(now, cat.key) or 0
         group = now.group(cat.key)
         figures.append(Figure(cat.key, value, change(value, killed(before, cat.key)), cat, category_label(profile, cat.key),
-                              low=group and group.killed_low, high=group and group.killed_high))
+                              range=group.killed_range if group else None))
     return figures
 
 
@@ -280,6 +248,25 @@ class Tallies:
 
     period: str
     running: str
+
+
+@dataclass(frozen=True)
+class BulletinText:
+    """The one context of ``text/bulletin.txt.j2`` (besides the environment's ``profile``): the kind
+    of bulletin, its period's Summary and scope, and its worded tallies (``tally``, ``running_tally``:
+    texts without a final line break; the running one empty for a year)."""
+
+    kind: str
+    summary: Summary
+    texts: Tallies
+
+    @property
+    def scope(self) -> Scope:
+        return self.summary.scope
+
+    def as_context(self) -> dict[str, Any]:
+        return {"kind": self.kind, "summary": self.summary, "scope": self.scope,
+                "tally": self.texts.period, "running_tally": self.texts.running}
 
 
 def tallies(bulletin: Bulletin, env: jinja2.Environment) -> Tallies:
@@ -338,10 +325,7 @@ def render_text(bulletin: Bulletin, settings: RenderSettings, env: jinja2.Enviro
     """bulletin.txt: the source-format tally of the period (and of the year to date)."""
     env = env or settings.environment()
     texts = texts or tallies(bulletin, env)
-    return env.get_template(TEXT_TEMPLATE).render(
-        summary=bulletin.summary, scope=bulletin.summary.scope, kind=bulletin.kind,
-        tally=texts.period, running_tally=texts.running,
-    )
+    return env.get_template(TEXT_TEMPLATE).render(BulletinText(bulletin.kind, bulletin.summary, texts).as_context())
 
 
 def summary_json(bulletin: Bulletin) -> str:

@@ -31,7 +31,7 @@ Figures = tuple[int, int]  # (killed, injured)
 
 
 @dataclass(frozen=True)
-class Change:
+class TollChange:
     category: str
     subgroup: str
     killed: int | None = None
@@ -39,7 +39,7 @@ class Change:
     option: str = "killed"  # the option that named it first, for messages
 
 
-def parse_changes(killed: list[str], injured: list[str], where: Where | None = None) -> list[Change]:
+def parse_changes(killed: list[str], injured: list[str], where: Where | None = None) -> list[TollChange]:
     """``["combatants=5", "combatants/national-defence=5"]`` (and injured) as changes."""
     where = where or Where(COMMAND_LINE, None)
     dash = _dash(where)
@@ -55,14 +55,14 @@ def parse_changes(killed: list[str], injured: list[str], where: Where | None = N
             if option in slot:
                 raise where.error(f"{dash}{option}", f"{label} given twice")
             slot[option] = value
-    return [Change(cat, sub, **values) for (cat, sub), values in found.items()]
+    return [TollChange(cat, sub, **values) for (cat, sub), values in found.items()]
 
 
 def plan_revisions(
     store: Store,
     profile: Profile,
     incident_id: str,
-    changes: list[Change],
+    changes: list[TollChange],
     reason: str,
     recorded_at: str | None = None,
     correction: bool = False,
@@ -141,7 +141,7 @@ def _current(incident: Incident, earlier: Sequence[Revision]) -> dict[Key, Figur
     return state
 
 
-def _wanted(where: Where, dash: str, profile: Profile, changes: list[Change], before: dict[Key, Figures]) -> dict[Key, Figures]:
+def _wanted(where: Where, dash: str, profile: Profile, changes: list[TollChange], before: dict[Key, Figures]) -> dict[Key, Figures]:
     """The figures each change asks for, with whole-category subgroups following their category."""
     wanted: dict[Key, Figures] = {}
     for change in changes:
@@ -159,7 +159,7 @@ def _wanted(where: Where, dash: str, profile: Profile, changes: list[Change], be
     return wanted
 
 
-def _check_known(where: Where, dash: str, profile: Profile, change: Change) -> None:
+def _check_known(where: Where, dash: str, profile: Profile, change: TollChange) -> None:
     field = f"{dash}{change.option}"
     category = profile.category(change.category)
     if category is None:
@@ -198,9 +198,10 @@ def _check_subgroups(where: Where, dash: str, after: dict[Key, Figures]) -> None
             )
 
 
-def revise(store: Store, profile: Profile, incident_id: str, changes: list[Change], reason: str, **options) -> list[Revision]:
-    """Check and append the revisions in one transaction; return them."""
-    revisions = plan_revisions(store, profile, incident_id, changes, reason, **options)
+def revise(store: Store, profile: Profile, incident_id: str, changes: list[TollChange], reason: str, recorded_at: str | None = None,
+           correction: bool = False, recorded_by: str | None = "", where: Where | None = None) -> list[Revision]:
+    """Check and append the revisions in one transaction (see ``plan_revisions``); return them."""
+    revisions = plan_revisions(store, profile, incident_id, changes, reason, recorded_at, correction, recorded_by, where)
     store.add_revisions(revisions, profile)
     return revisions
 
@@ -224,7 +225,7 @@ def apply_revision_file(store: Store, profile: Profile, path: Path) -> int:
     return len(planned)
 
 
-def _check_columns(where: Where, header: list[str]) -> None:
+def _check_columns(where: Where, header: Sequence[str]) -> None:
     for column in header:
         if column not in FILE_COLUMNS:
             raise where.error(column, f"unexpected column; expected {', '.join(FILE_COLUMNS)}")

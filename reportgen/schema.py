@@ -160,19 +160,19 @@ def _tables(db: Connection, name: str) -> set[str]:
 def _check_schema(db: Connection, name: str) -> None:
     """Refuse a database that reportgen did not make, or made with another schema version."""
     tables = _tables(db, name)
-    row = None
+    version = None
     if "meta" in tables:
-        row = db.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).first()
-    if row is None:
+        version = db.execute(sa.select(META.c.value).where(META.c.key == "schema_version")).scalar()
+    if version is None:
         found = f"tables: {', '.join(sorted(tables))}" if tables else "no tables"
         raise ReportgenError(f"{name}: not a reportgen database ({found}, no schema version recorded)")
-    if row[0] != str(SCHEMA_VERSION) and not _upgradable(row[0]):
+    if version != str(SCHEMA_VERSION) and not _upgradable(version):
         raise ReportgenError(
-            f"{name}: database schema version {row[0]}, this reportgen reads version"
+            f"{name}: database schema version {version}, this reportgen reads version"
             f" {SCHEMA_VERSION}; use the matching reportgen release or a new database"
         )
-    _check_tables(db, name, tables, int(row[0]))
-    if row[0] in UPGRADES:
+    _check_tables(db, name, tables, int(version))
+    if version in UPGRADES:
         _upgrade(db)
 
 

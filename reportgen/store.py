@@ -25,10 +25,11 @@ import sqlite3
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import fields
 from datetime import date
 from itertools import islice
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -40,6 +41,7 @@ from .errors import NoDatabase, ReportgenError
 from .periods import day_after
 from .profile import Profile
 from .records import Casualty, Incident, Revision
+from .rows import CasualtyRow, CasualtySum, IncidentCount, Month, RecordedRevision
 from .schema import (
     BINDING_KEYS,
     BOUND_ON_WRITE,
@@ -64,6 +66,9 @@ Areas = Sequence[tuple[str, Sequence[str], Sequence[str]]]  # (key, districts, l
 BATCH = 5_000  # incidents per INSERT batch (or COPY in PostgreSQL)
 BUSY_SECONDS = 30  # how long a write waits for another one to finish
 SERVER_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
+Row = TypeVar("Row", bound=tuple)
+CASUALTY_FIELDS = tuple(f.name for f in fields(Casualty))  # a casualty row's columns, but its incident's id
+REVISION_FIELDS = tuple(f.name for f in fields(Revision))
 
 
 
@@ -169,7 +174,7 @@ class Store:
                     injured_new=rev.injured_new, reason=rev.reason, correction=int(rev.correction),
                     recorded_at=rev.recorded_at, recorded_by=rev.recorded_by,
                 ))
-                ids.append(done.inserted_primary_key[0])
+                ids.append(done.inserted_primary_key[0])  # type: ignore[index]  # an INSERT has a key
                 self._wrote = True
         return ids
 
@@ -245,7 +250,7 @@ class Store:
         }
 
     def schema_version(self) -> int:
-        return int(self._meta("schema_version"))
+        return int(self._meta("schema_version") or 0)
 
     def data_version(self) -> int:
         """A counter raised by every write: a cheap way to notice that the data changed."""
@@ -262,55 +267,50 @@ class Store:
         found: dict[str, Incident] = {}
         c = CASUALTIES.c
         for chunk in batches(ids, BATCH):
-            rows = self._rows(sa.select(*(INCIDENTS.c[k] for k in ROW_COLUMNS)).where(self._among(INCIDENTS.c.id, chunk)))
+            rows = self._records(sa.select(*(INCIDENTS.c[k] for k in ROW_COLUMNS)).where(self._among(INCIDENTS.c.id, chunk)))
             if not rows:
                 continue
-            parts = self._rows(
-                sa.select(c.incident_id, c.category, c.subgroup, c.killed, c.injured, c.killed_low, c.killed_high)
-                .where(self._among(c.incident_id, [r[0] for r in rows])).order_by(c.incident_id, c.category, c.subgroup)
+            parts = self._records(
+                sa.select(c.incident_id, *(c[k] for k in CASUALTY_FIELDS))
+                .where(self._among(c.incident_id, [r.id for r in rows])).order_by(c.incident_id, c.category, c.subgroup)
             )
             casualties: dict[str, list[Casualty]] = {}
             for part in parts:
-                casualties.setdefault(part[0], []).append(Casualty(*part[1:]))
+                casualties.setdefault(part.incident_id, []).append(Casualty(**{k: part._mapping[k] for k in CASUALTY_FIELDS}))
             for row in rows:
-                fields = dict(zip(INCIDENT_COLUMNS, row[:-1], strict=True))
-                found[row[0]] = Incident(**fields, casualties=tuple(casualties.get(row[0], ())), extra=json.loads(row[-1]))
+                values = {k: row._mapping[k] for k in INCIDENT_COLUMNS}
+                found[row.id] = Incident(**values, casualties=tuple(casualties.get(row.id, ())), extra=json.loads(row.extra))
         return found
 
     def existing_ids(self, ids: Iterable[str]) -> set[str]:
         found: set[str] = set()
         for chunk in batches(ids, BATCH):
-            found.update(r[0] for r in self._rows(sa.select(INCIDENTS.c.id).where(self._among(INCIDENTS.c.id, chunk))))
+            found.update(r.id for r in self._records(sa.select(INCIDENTS.c.id).where(self._among(INCIDENTS.c.id, chunk))))
         return found
 
-    def casualty_rows(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
-        """Casualty rows of the incidents dated in [start, end], as they stood on ``as_of``.
-
-        Columns: incident id, date, region, perpetrator, kind, province, location,
-        category, subgroup, killed, injured, killed_low, killed_high.
-        """
+    def casualty_rows(self, start: date, end: date, as_of: date | None = None) -> list[CasualtyRow]:
+        """Casualty rows of the incidents dated in [start, end], as they stood on ``as_of``, in date order."""
         i, c = INCIDENTS.c, CASUALTIES.c
         source, stood = _as_of(INCIDENTS.outerjoin(CASUALTIES, c.incident_id == i.id), as_of)
         query = (
             sa.select(
-                i.id, i.date, i.region, i.perpetrator, i.kind, i.province, i.location,
-                sa.func.coalesce(c.category, ""), sa.func.coalesce(c.subgroup, ""),
-                sa.func.coalesce(stood.killed, 0), sa.func.coalesce(stood.injured, 0), stood.killed_low, stood.killed_high,
+                i.id.label("incident"), i.date, i.region, i.perpetrator, i.kind, i.province, i.location,
+                sa.func.coalesce(c.category, "").label("category"), sa.func.coalesce(c.subgroup, "").label("subgroup"),
+                sa.func.coalesce(stood.killed, 0).label("killed"), sa.func.coalesce(stood.injured, 0).label("injured"),
+                stood.killed_low.label("killed_low"), stood.killed_high.label("killed_high"),
             )
             .select_from(source)
             .where(*_dated(start, end, as_of))
             .order_by(i.date, i.id, c.category, c.subgroup)
         )
-        return self._rows(query)
+        return self._typed(query, CasualtyRow)
 
-    def casualty_sums(self, start: date, end: date, as_of: date | None = None, areas: Areas = ()) -> list[tuple]:
+    def casualty_sums(self, start: date, end: date, as_of: date | None = None, areas: Areas = ()) -> list[CasualtySum]:
         """The casualties of the incidents dated in [start, end] (as they stood on ``as_of``),
         summed by region, perpetrator, kind, area, category and subgroup.
 
-        Columns: region, perpetrator, kind, area (the key of the first of ``areas``
-        whose districts or locations hold the incident, else ""), category, subgroup,
-        killed, injured, then the sums of the low and high bounds (a row without a
-        bound counts at its killed figure) and how many rows carry a low and a high bound.
+        The area is the key of the first of ``areas`` whose districts or locations hold the
+        incident, else "".
         """
         i, c = INCIDENTS.c, CASUALTIES.c
         source, stood = _as_of(INCIDENTS.join(CASUALTIES, c.incident_id == i.id), as_of)
@@ -318,30 +318,30 @@ class Store:
         query = (
             sa.select(
                 i.region, i.perpetrator, i.kind, area, c.category, c.subgroup,
-                sa.func.sum(stood.killed), sa.func.sum(stood.injured),
-                sa.func.sum(sa.func.coalesce(stood.killed_low, stood.killed)),
-                sa.func.sum(sa.func.coalesce(stood.killed_high, stood.killed)),
-                sa.func.count(stood.killed_low), sa.func.count(stood.killed_high),
+                sa.func.sum(stood.killed).label("killed"), sa.func.sum(stood.injured).label("injured"),
+                sa.func.sum(sa.func.coalesce(stood.killed_low, stood.killed)).label("low"),
+                sa.func.sum(sa.func.coalesce(stood.killed_high, stood.killed)).label("high"),
+                sa.func.count(stood.killed_low).label("ranged_low"), sa.func.count(stood.killed_high).label("ranged_high"),
             )
             .select_from(source)
             .where(*_dated(start, end, as_of))
             .group_by(i.region, i.perpetrator, i.kind, area, c.category, c.subgroup)
         )
-        return self._rows(query)
+        return self._typed(query, CasualtySum)
 
-    def incident_counts(self, start: date, end: date, as_of: date | None = None, areas: Areas = ()) -> list[tuple]:
+    def incident_counts(self, start: date, end: date, as_of: date | None = None, areas: Areas = ()) -> list[IncidentCount]:
         """How many incidents are dated in [start, end] (and recorded by ``as_of``), by region,
         perpetrator, kind and area (as in ``casualty_sums``)."""
         i = INCIDENTS.c
         area = _area_of(areas)
         query = (
-            sa.select(i.region, i.perpetrator, i.kind, area, sa.func.count())
+            sa.select(i.region, i.perpetrator, i.kind, area, sa.func.count().label("incidents"))
             .where(*_dated(start, end, as_of))
             .group_by(i.region, i.perpetrator, i.kind, area)
         )
-        return self._rows(query)
+        return self._typed(query, IncidentCount)
 
-    def revisions_recorded(self, start: date, end: date, as_of: date | None = None) -> list[tuple]:
+    def revisions_recorded(self, start: date, end: date, as_of: date | None = None) -> list[RecordedRevision]:
         """Revisions recorded in [start, end] (and by ``as_of``), with their incident's date and place."""
         last = min(end, as_of) if as_of else end
         r, i = REVISIONS.c, INCIDENTS.c
@@ -352,7 +352,7 @@ class Store:
             .where(r.recorded_at >= start.isoformat(), r.recorded_at < day_after(last).isoformat())
             .order_by(r.recorded_at, r.id)
         )
-        return self._rows(query)
+        return [row._replace(correction=bool(row.correction)) for row in self._typed(query, RecordedRevision)]
 
     def revisions_of(self, incident_id: str) -> list[Revision]:
         return self.revisions_of_each([incident_id]).get(incident_id, [])
@@ -362,13 +362,12 @@ class Store:
         r = REVISIONS.c
         found: dict[str, list[Revision]] = {}
         for chunk in batches(ids, BATCH):
-            rows = self._rows(
-                sa.select(r.incident_id, r.category, r.subgroup, r.killed_old, r.killed_new, r.injured_old,
-                          r.injured_new, r.reason, r.recorded_at, r.correction, r.recorded_by, r.id)
-                .where(self._among(r.incident_id, chunk)).order_by(r.recorded_at, r.id)
+            rows = self._records(
+                sa.select(*(r[k] for k in REVISION_FIELDS)).where(self._among(r.incident_id, chunk)).order_by(r.recorded_at, r.id)
             )
             for row in rows:
-                found.setdefault(row[0], []).append(Revision(*row[:9], bool(row[9]), row[10], row[11]))
+                values = {k: row._mapping[k] for k in REVISION_FIELDS}
+                found.setdefault(row.incident_id, []).append(Revision(**{**values, "correction": bool(row.correction)}))
         return found
 
     def range_revisions_of(self, incident_id: str) -> list[dict]:
@@ -378,10 +377,10 @@ class Store:
         rows = self._rows(sa.select(*(r[k] for k in RANGE_FIELDS)).where(r.incident_id == incident_id).order_by(r.recorded_at, r.id))
         return [dict(zip(RANGE_FIELDS, row, strict=True)) for row in rows]
 
-    def months_with_data(self) -> list[tuple[int, int]]:
+    def months_with_data(self) -> list[Month]:
         month = sa.func.substr(INCIDENTS.c.date, 1, 7).label("month")
-        rows = self._rows(sa.select(month).distinct().order_by(month))
-        return [(int(r[0][:4]), int(r[0][5:7])) for r in rows]
+        rows = self._records(sa.select(month).distinct().order_by(month))
+        return [Month(int(r.month[:4]), int(r.month[5:7])) for r in rows]
 
     def has_data(self, start: date, end: date) -> bool:
         query = sa.select(sa.literal(1)).where(INCIDENTS.c.date.between(start.isoformat(), end.isoformat())).limit(1)
@@ -398,6 +397,20 @@ class Store:
     def _rows(self, query: sa.Executable) -> list[tuple]:
         with self._errors():
             return [tuple(row) for row in self._db.execute(query)]
+
+    def _records(self, query: sa.Executable) -> list[sa.Row[Any]]:
+        """The query's rows as SQLAlchemy rows, read by column name (``row.id``)."""
+        with self._errors():
+            return list(self._db.execute(query))
+
+    def _typed(self, query: sa.Select[Any], row_type: type[Row]) -> list[Row]:
+        """The query's rows as ``row_type``, whose fields are the query's column names in their order."""
+        names = tuple(query.selected_columns.keys())
+        if names != row_type._fields:  # type: ignore[attr-defined]
+            raise AssertionError(f"{row_type.__name__}: the query selects {names}")
+        make = row_type._make  # type: ignore[attr-defined]
+        with self._errors():
+            return [make(row) for row in self._db.execute(query)]
 
     def _scalar(self, query: sa.Executable):
         with self._errors():
@@ -443,7 +456,8 @@ class Store:
 
     def _copy(self, table: sa.Table, rows: list[tuple]) -> None:
         """Rows of all the table's columns with PostgreSQL's COPY, its fastest bulk path."""
-        with self.conn.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(table.c.keys())}) FROM STDIN") as copy:
+        conn: Any = self.conn  # psycopg's connection (a server store)
+        with conn.cursor() as cursor, cursor.copy(f"COPY {table.name} ({', '.join(table.c.keys())}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -549,9 +563,9 @@ def _first_of(later: sa.Subquery, c) -> sa.ColumnElement:
     return sa.and_(first.incident_id == c.incident_id, first.category == c.category, first.subgroup == c.subgroup, first.rank == 1)
 
 
-def _dated(start: date, end: date, as_of: date | None) -> list:
+def _dated(start: date, end: date, as_of: date | None) -> list[sa.ColumnElement[bool]]:
     """Incidents dated in [start, end], and recorded by the end of ``as_of``."""
-    where = [INCIDENTS.c.date.between(start.isoformat(), end.isoformat())]
+    where: list[sa.ColumnElement[bool]] = [INCIDENTS.c.date.between(start.isoformat(), end.isoformat())]
     if as_of is not None:
         where.append(INCIDENTS.c.recorded_at < day_after(as_of).isoformat())
     return where

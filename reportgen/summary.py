@@ -7,13 +7,26 @@ the same structure.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from .periods import Scope
+from .rows import RecordedRevision
 
 
-@dataclass
+@dataclass(frozen=True)
+class Range:
+    """The low and high estimates of a figure (a dataset's, such as UCDP's); either may equal it.
+
+    The aggregate stage gives each count its range, and each sum of counts the range of the sum
+    (a count without a range taken at its figure); a figure without any range has None.
+    """
+
+    low: int
+    high: int
+
+
+@dataclass(frozen=True)
 class CategoryCount:
     """Killed and injured of one category, with the killed of each cited subgroup."""
 
@@ -21,11 +34,10 @@ class CategoryCount:
     killed: int = 0
     injured: int = 0
     subgroups: dict[str, int] = field(default_factory=dict)
-    killed_low: int | None = None
-    killed_high: int | None = None
+    killed_range: Range | None = None  # written to JSON as killed_low and killed_high
 
 
-@dataclass
+@dataclass(frozen=True)
 class GroupLine(CategoryCount):
     """One line of the cumulative block: a category over the whole scope."""
 
@@ -43,9 +55,9 @@ class GroupLine(CategoryCount):
         return bool(self.operations) and self.in_operations > 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class RegionLine:
-    """One region of the regional distribution of operations."""
+    """One region of the regional distribution of operations (or, as ``Summary.regions_total``, all of them)."""
 
     region: str
     name: str
@@ -54,9 +66,10 @@ class RegionLine:
     injured: int
     compact: bool
     categories: list[CategoryCount]  # in the publisher's order for this region, zeros left out unless their range goes higher
+    killed_range: Range | None = None  # the range of ``killed``, written to JSON as killed_low and killed_high
 
 
-@dataclass
+@dataclass(frozen=True)
 class IncidentRow:
     id: str
     date: str
@@ -69,10 +82,10 @@ class IncidentRow:
     killed: dict[str, int]
     injured: dict[str, int]
     operation: bool
-    ranges: dict[str, list[int]] = field(default_factory=dict)  # category -> [low, high], where a range differs
+    ranges: dict[str, Range] = field(default_factory=dict)  # by category, where a range differs; [low, high] in JSON
 
 
-@dataclass
+@dataclass(frozen=True)
 class RevisionRow:
     incident_id: str
     date: str  # the incident's date
@@ -87,8 +100,12 @@ class RevisionRow:
     correction: bool
     recorded_at: str
 
+    @classmethod
+    def of(cls, row: RecordedRevision) -> RevisionRow:
+        return cls(**row._asdict())
 
-@dataclass
+
+@dataclass(frozen=True)
 class Summary:
     profile: str
     scope: Scope
@@ -104,6 +121,8 @@ class Summary:
     series: list[dict[str, Any]] = field(default_factory=list)  # per day or month x category
     data_version: str = ""
     daily: list[dict[str, Any]] = field(default_factory=list)  # killed per day x category, whatever the scope
+    killed_range: Range | None = None  # the range of ``total_killed``; killed_low and killed_high in JSON
+    regions_total: RegionLine | None = None  # the sums of ``regions``: every profile category, zeros kept
 
     def group(self, category: str) -> GroupLine | None:
         return next((g for g in self.groups if g.category == category), None)
@@ -112,12 +131,12 @@ class Summary:
         return next((r for r in self.regions if r.region == key), None)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["scope"] = self.scope.to_dict()
-        return d
+        """The Summary as JSON-ready data; ``from_dict`` reads it back."""
+        return _plain(self)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Summary:
+        total = d.get("regions_total")
         return cls(
             profile=d["profile"],
             scope=Scope.from_dict(d["scope"]),
@@ -125,14 +144,58 @@ class Summary:
             total_injured=d["total_injured"],
             operations=d["operations"],
             incidents=d["incidents"],
-            groups=[GroupLine(**g) for g in d["groups"]],
-            regions=[
-                RegionLine(**{**r, "categories": [CategoryCount(**c) for c in r["categories"]]})
-                for r in d["regions"]
-            ],
-            incident_rows=[IncidentRow(**i) for i in d.get("incident_rows", [])],
+            groups=[GroupLine(**_counted(g)) for g in d["groups"]],
+            regions=[_region_line(r) for r in d["regions"]],
+            incident_rows=[_incident_row(i) for i in d.get("incident_rows", [])],
             revisions=[RevisionRow(**r) for r in d.get("revisions", [])],
             series=list(d.get("series", [])),
             data_version=d.get("data_version", ""),
             daily=list(d.get("daily", [])),
+            killed_range=_range_of(d, d["total_killed"]),
+            regions_total=_region_line(total) if total else None,
         )
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON-ready data: a ``killed_range`` as ``killed_low`` and ``killed_high`` (None without
+    one), any other range as [low, high], a scope as its ``to_dict``."""
+    if isinstance(value, Scope):
+        return value.to_dict()
+    if isinstance(value, Range):
+        return [value.low, value.high]
+    if is_dataclass(value):
+        out: dict[str, Any] = {}
+        for f in fields(value):
+            item = getattr(value, f.name)
+            if f.name == "killed_range":
+                out["killed_low"], out["killed_high"] = (item.low, item.high) if item else (None, None)
+            else:
+                out[f.name] = _plain(item)
+        return out
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _range_of(d: dict[str, Any], best: int) -> Range | None:
+    """The range written as ``killed_low`` and ``killed_high`` (a bound missing on one side is ``best``)."""
+    low, high = d.get("killed_low"), d.get("killed_high")
+    if low is None and high is None:
+        return None
+    return Range(best if low is None else low, best if high is None else high)
+
+
+def _counted(d: dict[str, Any]) -> dict[str, Any]:
+    """A count's fields from JSON: its bounds as one ``killed_range``."""
+    rest = {k: v for k, v in d.items() if k not in ("killed_low", "killed_high")}
+    return {**rest, "killed_range": _range_of(d, d.get("killed", 0))}
+
+
+def _region_line(d: dict[str, Any]) -> RegionLine:
+    return RegionLine(**{**_counted(d), "categories": [CategoryCount(**_counted(c)) for c in d["categories"]]})
+
+
+def _incident_row(d: dict[str, Any]) -> IncidentRow:
+    return IncidentRow(**{**d, "ranges": {k: Range(*v) for k, v in d.get("ranges", {}).items()}})

@@ -61,7 +61,7 @@ def as_template_failure(exc: BaseException) -> TemplateFailure | None:
     where = template_location(exc)
     if where is None:
         if isinstance(exc, jinja2.TemplateNotFound):  # the bulletin's own template, asked for by name
-            return TemplateFailure(exc.name or "template", None, error_message(exc))
+            return TemplateFailure(str(exc.name or "template"), None, error_message(exc))
         return None
     path, line = where
     return TemplateFailure(shown_path(path), line, error_message(exc))

@@ -8,13 +8,16 @@ of "including ..." clauses. No English grammar is written here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from babel import Locale
 from num2words import num2words
 
+from .periods import Scope
 from .profile import Category, Profile, Subgroup
 from .summary import CategoryCount, GroupLine, Summary
 
@@ -133,7 +136,7 @@ class Wording:
     def place_names(self, line: GroupLine) -> list[str]:
         """The places of a cumulative line: its areas by name, then its regions in the profile's
         phrase for their number ("the deserts of Homs and Hama")."""
-        names = [self.profile.area(k).name for k in line.areas if self.profile.area(k)]
+        names = [area.name for k in line.areas if (area := self.profile.area(k))]
         regions = [self._place_of(k) for k in line.places]
         if regions:
             phrase = self.profile.place_phrase(plural_category(len(regions), self.language))
@@ -229,18 +232,29 @@ def environment(profile: Profile, user_dir: str | Path | None = None) -> jinja2.
     return env
 
 
-def render_text(
-    template: str, summary: Summary, profile: Profile, user_dir: str | Path | None = None, **extra
-) -> str:
-    env = environment(profile, user_dir)
-    return env.get_template(template).render(summary=summary, scope=summary.scope, **extra)
+TALLY_TEMPLATE = "text/tally.txt.j2"
+
+
+@dataclass(frozen=True)
+class TallyContext:
+    """The one context of ``text/tally.txt.j2`` (besides the environment's ``profile``, ``wording``
+    and filters): the Summary to word, and its scope."""
+
+    summary: Summary
+
+    @property
+    def scope(self) -> Scope:
+        return self.summary.scope
+
+    def as_context(self) -> dict[str, Any]:
+        return {"summary": self.summary, "scope": self.scope}
 
 
 def tally_text(summary: Summary, profile: Profile, user_dir: str | Path | None = None) -> str:
     """The cumulative block and the regional distribution in the source format."""
-    return render_text(TALLY_TEMPLATE, summary, profile, user_dir)
+    return render_tally(environment(profile, user_dir), summary)
 
 
 def render_tally(env: jinja2.Environment, summary: Summary) -> str:
     """``tally_text`` with an environment already made (a build's, shared by all its bulletins)."""
-    return env.get_template(TALLY_TEMPLATE).render(summary=summary, scope=summary.scope)
+    return env.get_template(TALLY_TEMPLATE).render(TallyContext(summary).as_context())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import FrozenInstanceError
 from datetime import date
 
 import pytest
@@ -62,6 +63,17 @@ def test_summary_is_plain_json_and_round_trips(sample, profile):
     assert Summary.from_dict(data) == s
     assert s.incident_rows and s.revisions and s.series
     assert [r.date for r in s.incident_rows] == sorted(r.date for r in s.incident_rows)
+
+
+def test_the_summary_is_frozen_and_built_complete(sample, profile):
+    s = summarize(sample, profile, month_scope(2023, 6), detail=True)
+    with pytest.raises(FrozenInstanceError):
+        s.total_killed = 0  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        s.regions[0].killed = 0  # type: ignore[misc]
+    assert s.data_version and s.regions_total is not None
+    assert s.regions_total.killed == sum(r.killed for r in s.regions)
+    assert s.regions_total.operations == sum(r.operations for r in s.regions)
 
 
 def test_empty_period_gives_zeros(sample, profile):

@@ -72,6 +72,10 @@ def test_summaries_either_side_of_the_revision_differ_by_one_death(sample_store,
         "regions[deir-ezzor].categories[combatants].killed": (138, 139),
         "regions[deir-ezzor].categories[combatants].injured": (112, 111),
         "regions[deir-ezzor].categories[combatants].subgroups.national-defence": (4, 5),
+        "regions_total.killed": (554, 555),  # the regions' sums
+        "regions_total.injured": (584, 583),
+        "regions_total.categories[combatants].killed": (352, 353),
+        "regions_total.categories[combatants].injured": (322, 321),
         "scope.as_of": ("2023-06-25", "2023-06-26"),
         "scope.end": ("2023-06-25", "2023-06-26"),
     }

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from reportgen.build.fingerprints import inputs_fingerprint, template_names, templates_digest
-from reportgen.build.manifest import FORMAT, MANIFEST_NAME, Entry, Manifest, load_manifest, written_files
+from reportgen.build.manifest import FORMAT, MANIFEST_NAME, BulletinRecord, Manifest, load_manifest, written_files
 from reportgen.build.reasons import PROFILE, SETTINGS, TEMPLATES, VERSION
 from reportgen.render import RenderSettings
 from reportgen.wording import SHIPPED_TEMPLATES, environment, template_dirs
@@ -17,10 +17,10 @@ from reportgen.wording import SHIPPED_TEMPLATES, environment, template_dirs
 MONTH = ("html/month.html.j2", "text/bulletin.txt.j2", "text/tally.txt.j2")
 
 
-def entry(**changes) -> Entry:
+def entry(**changes) -> BulletinRecord:
     fields = {"sources": "s", "data": "d", "inputs": {TEMPLATES: "t", PROFILE: "p", SETTINGS: "o", VERSION: "0.1.0"},
               "files": {}, "stats": {}, "generated": "2023-06-30"}
-    return Entry(**{**fields, **changes})
+    return BulletinRecord(**{**fields, **changes})
 
 
 # -- reading and writing -------------------------------------------------------------------

@@ -136,7 +136,7 @@ def test_a_profile_without_ranges_shows_none_even_where_the_data_has_them(ucdp_d
     assert 'class="figure-range"' not in page["html"] and 'class="range"' not in page["html"]
     assert ranged_charts(page["bulletin"].summary, page["bulletin"].running, profile) == frozenset()
     summary = page["bulletin"].summary
-    assert all(g.killed_low is None for g in summary.groups) and all(not r.ranges for r in summary.incident_rows)
+    assert all(g.killed_range is None for g in summary.groups) and all(not r.ranges for r in summary.incident_rows)
 
 
 # -- task: agreement -------------------------------------------------------------------------

@@ -372,7 +372,7 @@ def test_text_sorts_byte_by_byte_whatever_the_database_collation(pg_cluster, tmp
     rows = []
     for store in stores:
         store.add_incidents([incident("a-1", "2023-06-20"), incident("B-1", "2023-06-20")])
-        rows.append([r[0] for r in store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30))])
+        rows.append([r.incident for r in store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30))])
         store.close()
     assert rows[0] == rows[1] == ["B-1", "a-1"]
 

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from defusedxml import ElementTree
 
-from reportgen.aggregate import summarize
+from reportgen.aggregate import sum_range, summarize
 from reportgen.build.gather import gather, running_summary
 from reportgen.build.jobs import plan_jobs
 from reportgen.charts import (
@@ -32,9 +32,10 @@ from reportgen.charts import (
 from reportgen.cli import main
 from reportgen.periods import month_scope, year_scope, ytd_scope
 from reportgen.profile import load_profile
-from reportgen.render import RenderSettings, render_html, sum_counts
+from reportgen.render import RenderSettings, render_html
+from reportgen.rows import CasualtySum
 from reportgen.store import open_store
-from reportgen.summary import CategoryCount
+from reportgen.summary import CategoryCount, Range
 from reportgen.wording import environment
 
 SAMPLE = Path(__file__).parent / "data" / "interop" / "ucdp_ged_sample.csv"
@@ -226,15 +227,14 @@ def test_no_phrase_without_a_range_that_differs(low, high):
     env = environment(load_profile("ucdp"))
     template = env.from_string('{% import "html/partials/macros.html.j2" as m %}[{{ m.range_phrase(12, low, high) }}]'
                                '{{ m.count_cell(c) }}')
-    assert template.render(low=low, high=high, c=CategoryCount("civilians", 12, 0, {}, low, high)) == "[]<td>12</td>"
+    count = CategoryCount("civilians", 12, 0, {}, None if low is None else Range(low, high))
+    assert template.render(low=low, high=high, c=count) == "[]<td>12</td>"
 
 
 def test_a_sum_takes_counts_without_a_range_at_their_figure():
-    counts = [CategoryCount("a", 10, 0, {}, 8, 14), CategoryCount("b", 5), CategoryCount("c", 0, 0, {}, 0, 3)]
-    total = sum_counts(counts)
-    assert (total.killed, total.killed_low, total.killed_high) == (15, 13, 22)
-    plain = sum_counts([CategoryCount("a", 10), CategoryCount("b", 5)])
-    assert (plain.killed, plain.killed_low, plain.killed_high) == (15, None, None)
+    counts = [CategoryCount("a", 10, 0, {}, Range(8, 14)), CategoryCount("b", 5), CategoryCount("c", 0, 0, {}, Range(0, 3))]
+    assert sum_range(counts) == Range(13, 22)
+    assert sum_range([CategoryCount("a", 10), CategoryCount("b", 5)]) is None
 
 
 # -- data without ranges: the bulletin as it was -------------------------------------------------
@@ -324,7 +324,7 @@ def test_a_release_that_changes_only_the_range_updates_the_stored_range(tmp_path
     assert store.data_version() > version
     was, now = month_before.group(category), summarize(store, load_profile("ucdp"), scope).group(category)
     store.close()
-    assert (now.killed, now.killed_low, now.killed_high) == (was.killed, was.killed_low - 1, was.killed_high + 5)
+    assert (now.killed, now.killed_range) == (was.killed, Range(was.killed_range.low - 1, was.killed_range.high + 5))
     assert "0 incidents added, 0 revised, 265 already stored" in reimport(db, path)
 
 
@@ -388,8 +388,8 @@ def test_a_region_whose_events_have_a_best_of_zero_states_how_many_it_may_be(bui
         assert line.endswith(f"left no fatalities (up to {num2words(int(row['high']))}).")
     lines = {r.name: r for r in summary.regions}
     for name, row in sums.iterrows():
-        total = sum_counts(lines[name].categories)
-        high = row["best"] if total.killed_high is None else total.killed_high
+        total = lines[name].killed_range
+        high = row["best"] if total is None else total.high
         assert (lines[name].killed, high) == (row["best"], row["high"]), name
 
 
@@ -464,6 +464,14 @@ def a_killed_pair_without_range(numbers: pd.DataFrame) -> pd.Series:
     return ~numbers["ranged"] & (numbers["deaths_civilians"] > 0) & (sides > 0) & (numbers["deaths_unknown"] == 0)
 
 
+def sum_key(row: CasualtySum) -> tuple[str, ...]:
+    return (row.region, row.perpetrator, row.kind, row.area, row.category, row.subgroup)
+
+
+def sum_figures(row: CasualtySum) -> tuple[int, ...]:
+    return (row.killed, row.injured, row.low, row.high, row.ranged_low, row.ranged_high)
+
+
 def test_a_count_a_range_revision_added_counts_for_nothing_before_it(tmp_path, db_path, databases):
     """An event of two categories whose new release gives it a range: the range goes to the unattributed
     category, a count the event did not have. Before that day it adds no count with a range."""
@@ -484,12 +492,12 @@ def test_a_count_a_range_revision_added_counts_for_nothing_before_it(tmp_path, d
     store = open_store(db, create=False)
     try:
         start, end = scopes_of(row, None)[0].start, scopes_of(row, None)[0].end
-        sums = {tuple(r[:6]): r[6:] for r in store.casualty_sums(start, end, before) if r[4] == "unattributed"}
-        then = {tuple(r[:6]): r[6:] for r in store.casualty_sums(start, end, day) if r[4] == "unattributed"}
-        rows = [r for r in store.casualty_rows(start, end, before) if r[0] == incident_id and r[7] == "unattributed"]
+        sums = {sum_key(r): sum_figures(r) for r in store.casualty_sums(start, end, before) if r.category == "unattributed"}
+        then = {sum_key(r): sum_figures(r) for r in store.casualty_sums(start, end, day) if r.category == "unattributed"}
+        rows = [r for r in store.casualty_rows(start, end, before) if r.incident == incident_id and r.category == "unattributed"]
     finally:
         store.close()
-    assert [r[9:] for r in rows] == [(0, 0, None, None)]  # as it stood: no one, no range
+    assert [(r.killed, r.injured, r.killed_low, r.killed_high) for r in rows] == [(0, 0, None, None)]  # as it stood: no one, no range
     # Sums: killed, injured, low, high, how many counts have a low and a high. The day it was
     # recorded, the new count adds its range and one to each number of counts with a range.
     ((key, (killed, injured, low, high, lows, highs)),) = [(k, v) for k, v in then.items() if v != sums.get(k)]

@@ -9,7 +9,7 @@ from reportgen.errors import InputError, ReportgenError
 from reportgen.ingest.fields import Where
 from reportgen.records import Casualty, Incident
 from reportgen.revise import (
-    Change,
+    TollChange,
     apply_revision_file,
     history,
     history_tables,
@@ -39,8 +39,8 @@ def state(store, incident_id="DZ-1"):
 def test_parse_changes_merges_killed_and_injured_of_one_category():
     changes = parse_changes(["combatants=5", "combatants/national-defence=5"], ["combatants=17"])
     assert changes == [
-        Change("combatants", "", killed=5, injured=17),
-        Change("combatants", "national-defence", killed=5),
+        TollChange("combatants", "", killed=5, injured=17),
+        TollChange("combatants", "national-defence", killed=5),
     ]
 
 
@@ -236,4 +236,4 @@ def test_history_tables_show_markup_in_data_as_text(landmine, profile):
 def test_revisions_given_by_file_name_their_file(landmine, profile):
     where = Where("revisions.csv", 7)
     with pytest.raises(InputError, match=r"^revisions.csv:7: incident_id: no such incident"):
-        plan_revisions(landmine, profile, "DZ-404", [Change("combatants", "", 1)], "x", "2023-06-26", where=where)
+        plan_revisions(landmine, profile, "DZ-404", [TollChange("combatants", "", 1)], "x", "2023-06-26", where=where)

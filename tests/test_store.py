@@ -175,7 +175,7 @@ def test_casualty_rows_hold_only_the_incidents_dated_in_the_range(store):
     days = ["2023-05-31", "2023-06-01", "2023-06-15", "2023-06-30", "2023-07-01", "2022-06-15"]
     store.add_incidents(incident(f"I{n}", day) for n, day in enumerate(days))
     rows = store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30))
-    assert [(r[0], r[1]) for r in rows] == [("I1", "2023-06-01"), ("I2", "2023-06-15"), ("I3", "2023-06-30")]
+    assert [(r.incident, r.date) for r in rows] == [("I1", "2023-06-01"), ("I2", "2023-06-15"), ("I3", "2023-06-30")]
     assert store.casualty_rows(date(2023, 8, 1), date(2023, 8, 31)) == []
 
 
@@ -187,8 +187,8 @@ def test_casualty_rows_on_the_sample_month_match_the_sample_file(sample_store):
     with SAMPLE_INCIDENTS.open(encoding="utf-8", newline="") as f:
         june = {row["id"] for row in csv.DictReader(f) if row["date"].startswith("2023-06")}
     rows = sample_store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30))
-    assert {r[0] for r in rows} == june and june
-    assert all("2023-06-01" <= r[1] <= "2023-06-30" for r in rows)
+    assert {r.incident for r in rows} == june and june
+    assert all("2023-06-01" <= r.date <= "2023-06-30" for r in rows)
 
 
 @pytest.mark.sqlite_file("SQLite's query plan (PostgreSQL's: test_postgres.py)")
@@ -201,7 +201,7 @@ def test_the_date_filter_uses_the_index(sample_store):
 
 def shajiry(store, as_of: date | None) -> dict[tuple[str, str], tuple[int, int]]:
     rows = store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30), as_of)
-    return {(r[7], r[8]): (r[9], r[10]) for r in rows if r[0] == "2023-DZ-SHAJIRY"}
+    return {(r.category, r.subgroup): (r.killed, r.injured) for r in rows if r.incident == "2023-DZ-SHAJIRY"}
 
 
 @pytest.mark.parametrize(
@@ -225,7 +225,7 @@ def test_an_incident_recorded_after_the_as_of_day_is_left_out(store):
 
 def test_revisions_recorded_in_a_range(sample_store):
     june = sample_store.revisions_recorded(date(2023, 6, 1), date(2023, 6, 30))
-    assert [(r[0], r[3], r[4], r[5], r[6]) for r in june] == [
+    assert [(r.incident_id, r.category, r.subgroup, r.killed_old, r.killed_new) for r in june] == [
         ("2023-DZ-SHAJIRY", "combatants", "", 4, 5), ("2023-DZ-SHAJIRY", "combatants", "national-defence", 4, 5),
     ]
     assert sample_store.revisions_recorded(date(2023, 6, 1), date(2023, 6, 30), as_of=date(2023, 6, 25)) == []
@@ -258,10 +258,12 @@ def test_ranges_as_of_a_day(store):
     store.revise_bounds("R", {("combatants", ""): ((3, 9), (2, 10))}, "newer release", "2023-06-20T08:00:00")
 
     def rows(as_of):
-        return {r[7]: r[9:] for r in store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30), as_of)}
+        found = store.casualty_rows(date(2023, 6, 1), date(2023, 6, 30), as_of)
+        return {r.category: (r.killed, r.injured, r.killed_low, r.killed_high) for r in found}
 
     def sums(as_of):
-        return {r[4]: r[6:] for r in store.casualty_sums(date(2023, 6, 1), date(2023, 6, 30), as_of)}
+        found = store.casualty_sums(date(2023, 6, 1), date(2023, 6, 30), as_of)
+        return {r.category: (r.killed, r.injured, r.low, r.high, r.ranged_low, r.ranged_high) for r in found}
 
     first = {"combatants": (5, 0, 4, 8), "civilians": (0, 0, None, None)}
     then = {"combatants": (5, 0, 3, 9), "civilians": (0, 0, 0, 2)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +20,7 @@ from reportgen.ingest.ucdp import spread
 from reportgen.periods import month_scope, year_scope
 from reportgen.profile import load_profile
 from reportgen.store import open_store
+from reportgen.summary import Range, Summary
 from reportgen.wording import tally_text
 
 DATA = Path(__file__).parent / "data" / "interop"
@@ -93,9 +95,23 @@ def test_yearly_totals_categories_and_ranges_match_the_csv(ucdp_db):
         assert summary.total_killed == rows["best"].sum()
         assert summary.incidents == len(rows)
         assert {g.category: g.killed for g in summary.groups} == expected_categories(rows)
-        low = sum(g.killed if g.killed_low is None else g.killed_low for g in summary.groups)
-        high = sum(g.killed if g.killed_high is None else g.killed_high for g in summary.groups)
+        low = sum(g.killed if g.killed_range is None else g.killed_range.low for g in summary.groups)
+        high = sum(g.killed if g.killed_range is None else g.killed_range.high for g in summary.groups)
         assert (low, high) == (rows["low"].sum(), rows["high"].sum())
+        assert summary.killed_range == Range(low, high)
+
+
+def test_a_summary_with_ranges_round_trips_through_json(ucdp_db):
+    store = open_store(ucdp_db, create=False)
+    try:
+        summary = summarize(store, load_profile("ucdp"), year_scope(2014), detail=True)
+    finally:
+        store.close()
+    assert summary.killed_range is not None and any(r.killed_range for r in summary.regions)
+    assert any(row.ranges for row in summary.incident_rows)
+    data = json.loads(json.dumps(summary.to_dict()))
+    assert (data["killed_low"], data["killed_high"]) == (summary.killed_range.low, summary.killed_range.high)
+    assert Summary.from_dict(data) == summary
 
 
 def test_the_chart_series_carry_the_ranges(ucdp_db):
@@ -279,9 +295,9 @@ def test_each_incident_row_carries_its_events_range(ucdp_db):
     assert any(row.ranges for row in summary.incident_rows)
     for row in summary.incident_rows:
         event = frame.loc[row.id.removeprefix("ged-")]
-        bounds = {c: row.ranges.get(c, [n, n]) for c, n in {**row.killed, **{c: 0 for c in row.ranges}}.items()}
+        bounds = {c: row.ranges.get(c, Range(n, n)) for c, n in {**row.killed, **{c: 0 for c in row.ranges}}.items()}
         best = sum(row.killed.values())
-        low, high = sum(b[0] for b in bounds.values()), sum(b[1] for b in bounds.values())
+        low, high = sum(b.low for b in bounds.values()), sum(b.high for b in bounds.values())
         assert (best, low, high) == (event["best"], event["low"], event["high"]), row.id
         assert bool(row.ranges) == ((event["low"], event["high"]) != (event["best"], event["best"])), row.id
 

@@ -9,7 +9,7 @@ import stat
 from reportgen.aggregate import summarize
 from reportgen.build.versions import (
     VERSIONS,
-    Change,
+    FigureChange,
     Note,
     changes,
     figures,
@@ -43,8 +43,8 @@ def test_a_figure_that_appears_or_disappears_counts_from_zero():
     old = [["region-operations", "r1", "Region 1", "", "", 2], ["total", "", "", "", "", 5]]
     new = [["region-operations", "r2", "Region 2", "", "", 1], ["total", "", "", "", "", 5]]
     assert changes(old, new, "running") == [
-        Change("running", "region-operations", "r2", "Region 2", "", "", 0, 1),
-        Change("running", "region-operations", "r1", "Region 1", "", "", 2, 0),
+        FigureChange("running", "region-operations", "r2", "Region 2", "", "", 0, 1),
+        FigureChange("running", "region-operations", "r1", "Region 1", "", "", 2, 0),
     ]
     assert changes(new, new, "period") == []
 
@@ -52,8 +52,8 @@ def test_a_figure_that_appears_or_disappears_counts_from_zero():
 def test_a_note_round_trips_through_json():
     reason = RevisionRow("2023-06-018", "2023-06-22", "Al-Bukamal", "combatants", "", 7, 8, 5, 4, "died of wounds",
                          False, "2023-06-27")
-    note = Note("2023-06-28", 1, "2023-06-25", (Change("period", "total", "", "", "", "", 60, 61),
-                                                Change("running", "total", "", "", "", "", 562, 563)), (reason,))
+    note = Note("2023-06-28", 1, "2023-06-25", (FigureChange("period", "total", "", "", "", "", 60, 61),
+                                                FigureChange("running", "total", "", "", "", "", 562, 563)), (reason,))
     assert Note.from_dict(json.loads(json.dumps(note.to_dict()))) == note
     assert [c.old for c in note.period_changes] == [60] and [c.old for c in note.running_changes] == [562]
 

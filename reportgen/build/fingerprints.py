@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass, is_dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,10 +74,10 @@ def bulletin_sources(store: Store, jobs: list[Job], first_month: tuple[int, int]
         group = [job for job in jobs if job.scope.as_of == as_of]
         years = [job.scope.year for job in group]
         rows = store.casualty_rows(date(min(years) - 1, 1, 1), date(max(years), 12, 31), as_of)
-        revisions = [RevisionRow(*r[:10], bool(r[10]), r[11])
-                     for r in store.revisions_recorded(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31), as_of)]
-        counted = _month_digests(rows, lambda row: row[1])
-        recorded = _month_digests([list(asdict(r).values()) for r in revisions], lambda r: r[-1])
+        recorded_rows = store.revisions_recorded(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31), as_of)
+        revisions = [RevisionRow.of(r) for r in recorded_rows]
+        counted = _month_digests(rows, lambda row: row.date)
+        recorded = _month_digests(recorded_rows, lambda r: r.recorded_at)
         for job in group:
             found[job] = _sources(job, first_month, counted, recorded, revisions)
     return found
@@ -135,7 +135,8 @@ def template_inputs(settings: RenderSettings, kinds: Iterable[str],
     (``env``: the build's Jinja environment, whose loader finds the templates)."""
     from ..render import bulletin_templates
 
-    env, read = env or settings.environment(), {}
+    env = env or settings.environment()
+    read: dict[str, tuple[str, list[str | None]]] = {}
     found = {}
     for kind in kinds:
         templates = templates_digest(env, bulletin_templates(kind), settings.template_dirs(), read)
@@ -165,6 +166,7 @@ def template_names(env: jinja2.Environment, entry_points: Iterable[str], memo: d
 
 def _read(env: jinja2.Environment, name: str) -> tuple[str, list[str | None]]:
     try:
+        assert env.loader is not None  # every environment of ours has one
         source, _, _ = env.loader.get_source(env, name)
     except jinja2.TemplateNotFound:
         return "", []  # named but absent (``ignore missing``, or an error the render will report)

@@ -54,11 +54,10 @@ def previous_scope(job: Job, first_month: tuple[int, int]) -> Scope | None:
 def running_summary(store: Store, profile: Profile, scope: Scope) -> Summary:
     """The Summary since 1 January with its daily series (for the cumulative chart), without the
     incident table and revisions that only the period's own Summary needs."""
-    from ..aggregate import measured, period_frame, series, summarize
+    from ..aggregate import period_frame, ranges_recorded, series, summarize
 
     running = summarize(store, profile, scope)
-    running.daily = series(period_frame(store, scope, profile), scope, by_day=True)
-    return measured(running, profile)
+    return replace(running, daily=series(period_frame(store, scope, profile), scope, by_day=True, ranged=ranges_recorded(profile)))
 
 
 def _previous_month(scope: Scope) -> Scope:

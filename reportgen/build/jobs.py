@@ -59,9 +59,7 @@ def plan_jobs(store: Store, period: str | None = None, year: str | None = None,
 def data_months(store: Store, as_of: date | None = None) -> list[tuple[int, int]]:
     """(year, month) of every month with incidents (up to ``as_of``)."""
     months = store.months_with_data()
-    if as_of is not None:
-        months = [(y, m) for y, m in months if date(y, m, 1) <= as_of]
-    return months
+    return [(m.year, m.month) for m in months if as_of is None or date(m.year, m.month, 1) <= as_of]
 
 
 def first_data_month(store: Store, jobs: list[Job]) -> tuple[int, int]:

@@ -45,7 +45,7 @@ MANIFEST_NAME = "reportgen-manifest.json"
 
 
 @dataclass
-class Entry:
+class BulletinRecord:
     """What one built bulletin was made from, and what was written."""
 
     sources: str
@@ -62,7 +62,7 @@ class Entry:
         return dict(vars(self))  # its fields hold JSON values only: no copy needed
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Entry:
+    def from_dict(cls, d: dict[str, Any]) -> BulletinRecord:
         names = {f.name for f in fields(cls)}
         entry = cls(**{k: v for k, v in d.items() if k in names})
         if not (isinstance(entry.sources, str) and isinstance(entry.data, str) and isinstance(entry.inputs, dict)
@@ -96,7 +96,7 @@ def _safe_digest(path: Path) -> str:
 
 
 def written_files(folder: Path, names: Iterable[str]) -> tuple[dict[str, str], dict[str, list[int]]]:
-    """Digests and (size, mtime) of the files just written, for an ``Entry``."""
+    """Digests and (size, mtime) of the files just written, for an ``BulletinRecord``."""
     hashes, stats = {}, {}
     for name in names:
         st = os.stat(folder / name)
@@ -110,13 +110,13 @@ def written_files(folder: Path, names: Iterable[str]) -> tuple[dict[str, str], d
 
 @dataclass
 class Manifest:
-    entries: dict[str, Entry] = field(default_factory=dict)  # by folder, "2023/06"
+    entries: dict[str, BulletinRecord] = field(default_factory=dict)  # by folder, "2023/06"
     problem: str = ""  # why the file on disk was not used ("" when read, or when there was none)
 
-    def entry(self, folder: Iterable[str]) -> Entry | None:
+    def entry(self, folder: Iterable[str]) -> BulletinRecord | None:
         return self.entries.get("/".join(folder))
 
-    def record(self, folder: Iterable[str], entry: Entry) -> None:
+    def record(self, folder: Iterable[str], entry: BulletinRecord) -> None:
         self.entries["/".join(folder)] = entry
 
     def to_json(self) -> str:
@@ -160,7 +160,7 @@ def load_manifest(root: str | Path) -> Manifest:
     entries = {}
     for key, value in (body.get("bulletins") or {}).items():
         try:
-            entries[key] = Entry.from_dict(value)
+            entries[key] = BulletinRecord.from_dict(value)
         except (TypeError, AttributeError):
             continue  # that bulletin is rebuilt
     return Manifest(entries)

@@ -26,7 +26,7 @@ from ..store import Store
 from .fingerprints import Sources, bulletin_sources, data_digest, template_inputs
 from .gather import gather
 from .jobs import Job, first_data_month
-from .manifest import Entry, Manifest, load_manifest
+from .manifest import BulletinRecord, Manifest, load_manifest
 from .reasons import CHANGED, DATA, FORCED, MISSING, NEW, SOURCES, WORDS
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def plan_build(store: Store, profile: Profile, jobs: list[Job], output: str | Pa
     return BuildPlan(steps, manifest, inputs, first, found)
 
 
-def plan_step(store: Store, profile: Profile, entry: Entry | None, job: Job, sources: Sources, inputs: dict[str, str],
+def plan_step(store: Store, profile: Profile, entry: BulletinRecord | None, job: Job, sources: Sources, inputs: dict[str, str],
               output: str | Path, first_month: tuple[int, int], force: bool = False) -> Step:
     """Whether ``job`` must be built, against its manifest ``entry``, and why."""
     if entry is None:
@@ -126,7 +126,8 @@ def stray_folders(output: str | Path, manifest: Manifest, planned: set[tuple[str
     root = Path(output)
     on_disk = {f"{y.name}/{p.name}" for y in root.glob("[0-9]" * 4) if y.is_dir() for p in y.iterdir() if p.is_dir()}
     names = sorted(n for n in on_disk | set(manifest.entries) if _FOLDER.fullmatch(n))
-    return [n for n in names if tuple(n.split("/")) not in planned and within(tuple(n.split("/")))]
+    folders = [(n, tuple(n.split("/", 1))) for n in names]
+    return [n for n, folder in folders if folder not in planned and within((folder[0], folder[-1]))]
 
 
 def plan_lines(plan: BuildPlan) -> list[str]:

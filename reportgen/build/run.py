@@ -16,7 +16,7 @@ from ..store import Store
 from .fingerprints import data_digest
 from .gather import gather
 from .jobs import Job
-from .manifest import MANIFEST_NAME, Entry, check_manifest_path, save_manifest, written_files
+from .manifest import MANIFEST_NAME, BulletinRecord, check_manifest_path, save_manifest, written_files
 from .outputs import changed_files, check_output
 from .plan import BuildPlan, Step
 from .versions import VERSIONS, Published, figures, keep, published, revised_notes, revision_digest
@@ -158,12 +158,12 @@ def write_bulletin(plan: BuildPlan, task: Prepared, files: Files, output: str | 
     return Built(job, paths)
 
 
-def manifest_entry(plan: BuildPlan, task: Prepared, files: Files, written: bool, settings: RenderSettings) -> Entry:
+def manifest_entry(plan: BuildPlan, task: Prepared, files: Files, written: bool, settings: RenderSettings) -> BulletinRecord:
     """What the manifest records of a bulletin just built (its files as they are now on disk)."""
     job = task.step.job
     hashes, stats = written_files(task.folder, files)
     earlier = plan.manifest.entry(job.folder)
-    return Entry(
+    return BulletinRecord(
         sources=task.step.sources.digest, data=task.data, inputs=plan.inputs[job.kind],
         files=hashes, stats=stats, generated=earlier.generated if earlier and not written else settings.generated.isoformat(),
         running=figures(task.bulletin.running) if job.kind == "month" else [],

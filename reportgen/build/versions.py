@@ -27,7 +27,7 @@ from .fingerprints import Sources, digest, file_digest
 
 if TYPE_CHECKING:
     from ..render import Bulletin
-    from .manifest import Entry
+    from .manifest import BulletinRecord
 
 VERSIONS = "versions"
 _KEPT = re.compile(r"v([0-9]{1,9})")
@@ -38,7 +38,7 @@ _TEMPORARY = re.compile(r"\.v[0-9]+\..+\.tmp")
 
 
 @dataclass(frozen=True)
-class Change:
+class FigureChange:
     """One published figure that changed.
 
     ``figure``: "region" (a region's category, or one of its subgroups),
@@ -74,7 +74,7 @@ def figures(summary: Summary) -> list[list]:
     return out
 
 
-def changes(old: list[list], new: list[list], part: str) -> list[Change]:
+def changes(old: list[list], new: list[list], part: str) -> list[FigureChange]:
     """The figures that differ between two ``figures`` lists (a figure absent from one counts as 0)."""
 
     def keyed(items: list[list]) -> dict[tuple, list]:
@@ -87,7 +87,7 @@ def changes(old: list[list], new: list[list], part: str) -> list[Change]:
         name_now, now = after.get(key, [name, 0])
         if was != now:
             figure, region, category, subgroup = key
-            found.append(Change(part, figure, region, name_now or name, category, subgroup, was, now))
+            found.append(FigureChange(part, figure, region, name_now or name, category, subgroup, was, now))
     return found
 
 
@@ -98,15 +98,15 @@ class Note:
     generated: str
     version: int
     previous_generated: str
-    changes: tuple[Change, ...]
+    changes: tuple[FigureChange, ...]
     reasons: tuple[RevisionRow, ...]
 
     @property
-    def period_changes(self) -> list[Change]:
+    def period_changes(self) -> list[FigureChange]:
         return [c for c in self.changes if c.part == "period"]
 
     @property
-    def running_changes(self) -> list[Change]:
+    def running_changes(self) -> list[FigureChange]:
         return [c for c in self.changes if c.part == "running"]
 
     def to_dict(self) -> dict[str, Any]:
@@ -115,7 +115,7 @@ class Note:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Note:
         return cls(d["generated"], int(d["version"]), d.get("previous_generated", ""),
-                   tuple(Change(**c) for c in d["changes"]), tuple(RevisionRow(**r) for r in d["reasons"]))
+                   tuple(FigureChange(**c) for c in d["changes"]), tuple(RevisionRow(**r) for r in d["reasons"]))
 
 
 def revision_digest(row: RevisionRow) -> str:
@@ -133,7 +133,7 @@ def notes_of(recorded: Iterable[dict]) -> list[Note]:
     return notes
 
 
-def revised_notes(entry: Entry | None, replaces: Published | None, bulletin: Bulletin, sources: Sources,
+def revised_notes(entry: BulletinRecord | None, replaces: Published | None, bulletin: Bulletin, sources: Sources,
                   generated: str) -> tuple[Note, ...]:
     """The bulletin's "Revised" notes, newest first: the earlier ones, and one for this build when
     the figures differ from the version it replaces."""
@@ -149,6 +149,7 @@ def revised_notes(entry: Entry | None, replaces: Published | None, bulletin: Bul
         why = [r for r in sources.revisions if revision_digest(r) not in reflected]
     else:  # no record: the revisions of the period that the replaced summary.json did not list
         why = [r for r in bulletin.summary.revisions if r not in old.revisions] if old else []
+    assert replaces is not None  # figures changed: there was a published version to compare with
     note = Note(generated, replaces.number, replaces.generated, tuple(found), tuple(why))
     return (note, *earlier)
 

@@ -95,7 +95,7 @@ def _difference(stored: Incident, new: Incident) -> str | None:
                  "recorded_at"):
         if getattr(stored, name) != getattr(new, name):
             return f"{name}: stored {shown(getattr(stored, name))}, file {shown(getattr(new, name))}"
-    was, now = _figures(stored), _figures(new)
+    was, now = _casualty_figures(stored), _casualty_figures(new)
     for key in sorted(was.keys() | now.keys()):
         before, after = was.get(key, _NONE), now.get(key, _NONE)
         if before != after:
@@ -106,7 +106,7 @@ def _difference(stored: Incident, new: Incident) -> str | None:
 _NONE = (0, 0, None, None)
 
 
-def _figures(incident: Incident) -> dict[tuple[str, str], tuple]:
+def _casualty_figures(incident: Incident) -> dict[tuple[str, str], tuple]:
     """(killed, injured, low, high) by (category, subgroup); rows of all zeros say nothing."""
     figures = {(c.category, c.subgroup): (c.killed, c.injured, c.killed_low, c.killed_high) for c in incident.casualties}
     return {key: value for key, value in figures.items() if value != _NONE}
@@ -152,7 +152,7 @@ def import_file(store: Store, profile: Profile, path: str | Path, fmt: str | Non
 
 def import_files(
     open_store: Callable[[], Store], profile: Profile, paths: Iterable[str | Path], fmt: str | None = None
-) -> Iterator[ImportResult]:
+) -> Iterator[ImportResult | EventImport]:
     """Import files one after the other, each all or nothing.
 
     The database is opened (and created, if new) only once the first file's first

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from ..errors import shown
 from ..profile import DatasetMapping, Profile
@@ -81,7 +82,7 @@ def _incident(where: Where, raw: dict[str, str], profile: Profile, mapping: Data
     casualties = [Casualty(category, "", fatalities, 0)]
     if subgroup and fatalities:
         casualties.append(Casualty(category, subgroup, fatalities, 0))
-    extra = {k: record[k] for k in KEPT if k in record}
+    extra: dict[str, Any] = {k: record[k] for k in KEPT if k in record}
     extra.update(
         dataset="acled",
         time_precision=_precision(where, raw, "time_precision"),

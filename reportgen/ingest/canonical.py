@@ -263,7 +263,16 @@ _DECODER = json.JSONDecoder(
 )
 
 
-def _json_objects(path: Path, text: str) -> Iterator[tuple[int, int, object]]:
+_SPACE = re.compile(r"\s*")
+
+
+def _after_space(text: str, pos: int) -> int:
+    """The position after the whitespace at ``pos``."""
+    match = _SPACE.match(text, pos)  # matches everywhere, if only the empty string
+    return match.end() if match else pos
+
+
+def _json_objects(path: Path, text: str) -> Iterator[tuple[int | None, int, object]]:
     """The elements of the top-level array (or of ``{"incidents": [...]}``), with their line and offset."""
     name = str(path)
     pos = len(text) - len(text.lstrip())
@@ -277,17 +286,16 @@ def _json_objects(path: Path, text: str) -> Iterator[tuple[int, int, object]]:
     if not text.startswith("[", pos):
         raise Where(name, _line(text, pos)).error("JSON", "expected an array of incidents")
     pos += 1
-    ws = re.compile(r"\s*")
     first = True
     while True:
-        pos = ws.match(text, pos).end()
+        pos = _after_space(text, pos)
         if text.startswith("]", pos):
             pos += 1
             break
         if not first:
             if not text.startswith(",", pos):
                 raise Where(name, _line(text, pos)).error("JSON", "expected ',' or ']' between incidents")
-            pos = ws.match(text, pos + 1).end()
+            pos = _after_space(text, pos + 1)
         first = False
         where, start = Where(name, _line(text, pos)), pos
         try:
@@ -300,9 +308,9 @@ def _json_objects(path: Path, text: str) -> Iterator[tuple[int, int, object]]:
         except RecursionError:
             raise where.error("JSON", "nested too deeply") from None
         yield where.line, start, value
-    rest = ws.match(text, pos).end()
+    rest = _after_space(text, pos)
     if wrapped:
-        rest = ws.match(text, rest + 1).end() if text.startswith("}", rest) else -1
+        rest = _after_space(text, rest + 1) if text.startswith("}", rest) else -1
     if rest != len(text):
         raise Where(name, _line(text, max(rest, 0))).error("JSON", "unexpected text after the incidents")
 

@@ -311,6 +311,7 @@ def plan_updates(
             continue
         recorded = incident.recorded_at if dataset.time_column else now
         stored = store.incident(incident.id)
+        assert stored is not None, incident.id  # among the known ids, read in this transaction
         changed_bounds = bound_changes(stored, incident)
         try:
             changed = toll_revisions(store, path, incident, recorded, reason, dataset.time_column or dataset.id_column,
@@ -325,7 +326,7 @@ def plan_updates(
     return fresh, revisions, unchanged, bounds
 
 
-def _figures(incident: Incident) -> dict[tuple[str, str], tuple[int, int]]:
+def _tolls(incident: Incident) -> dict[tuple[str, str], tuple[int, int]]:
     return {(c.category, c.subgroup): (c.killed, c.injured) for c in incident.casualties if c.killed or c.injured}
 
 
@@ -349,7 +350,8 @@ def toll_revisions(store: Store, path: Path, incident: Incident, recorded: str, 
     stored figures (or ranges, with ``bounds_changed``) belongs to an older release and is refused.
     """
     stored = stored or store.incident(incident.id)
-    old, new = _figures(stored), _figures(incident)
+    assert stored is not None, incident.id  # the caller found it stored
+    old, new = _tolls(stored), _tolls(incident)
     if old == new and not bounds_changed:
         return []
     latest = max((r.recorded_at for r in store.revisions_of(incident.id)), default=stored.recorded_at)

@@ -57,13 +57,13 @@ def import_paths(open_store: Callable[[], Store], profile: Profile, paths: Itera
     every rejected one so far, with where and why, to that file (atomically) after each input file.
     The database is opened (``open_store``) only once the first file's first records pass.
     """
-    paths = [Path(p) for p in paths]
-    check_rejects(paths, fmt, rejects)
+    files = [Path(p) for p in paths]
+    check_rejects(files, fmt, rejects)
     if fmt not in DATASETS:
-        yield from import_files(open_store, profile, paths, fmt)
+        yield from import_files(open_store, profile, files, fmt)
         return
     rejected: list[Rejected] = []
-    for result in import_event_files(open_store, profile, paths, DATASETS[fmt], rejects is not None):
+    for result in import_event_files(open_store, profile, files, DATASETS[fmt], rejects is not None):
         rejected += result.rejected
         if rejects is not None:
             write_rejects(rejects, rejected)

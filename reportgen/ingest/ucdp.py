@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from ..errors import shown
 from ..profile import DatasetMapping, Profile
@@ -71,7 +72,7 @@ def _incident(where: Where, raw: dict[str, str], profile: Profile, mapping: Data
     if not low <= best <= high:
         outcome.warn(where, None, f"{range_fault(low, best, high)} (low <= best <= high expected); kept as published")
     region, province, district, location = events.place(where, profile, mapping, row)
-    extra = {k: row[k] for k in KEPT if k in row}
+    extra: dict[str, Any] = {k: row[k] for k in KEPT if k in row}
     extra.update(
         dataset="ucdp",
         date_prec=_precision(where, raw, "date_prec"),

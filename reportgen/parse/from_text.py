@@ -21,9 +21,9 @@ from ..ingest.fields import Where
 from ..periods import parse_date
 from ..profile import Profile
 from ..records import Incident, Revision
-from ..revise import Change, plan_revisions
+from ..revise import TollChange, plan_revisions
 from ..store import Store
-from .result import Reading
+from .result import IncidentReading, Reading
 
 WINDOW_DAYS = 30
 _PLACE_NOISE = re.compile(r"\b(?:al|el|village|town|city|area|desert|the)\b|[^a-z0-9 ]")
@@ -38,7 +38,7 @@ class Plan:
     incident_id: str = ""
     incident: Incident | None = None
     revisions: list[Revision] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)
+    changes: list[TollChange] = field(default_factory=list)
     reason: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -64,24 +64,30 @@ def candidates(store: Store, reading: Reading, day: date | None, window: int = W
     """Stored incidents in the date window at the post's place (and of its kind, if it names one)."""
     incident = reading.incident
     place = incident.value("incident.place") if incident else None
-    if not place:
+    if incident is None or not place:
         return []
     kind = incident.value("incident.kind")
     start, end = _window(reading, day, window)
     wanted = place_key(place)
     found = []
     for row in store.casualty_rows(start, end):
-        ident, row_kind, location = row[0], row[4], row[6]
-        if ident in found or (kind and row_kind != kind):
+        if row.incident in found or (kind and row.kind != kind):
             continue
-        stored = place_key(location)
+        stored = place_key(row.location)
         if stored and (stored == wanted or stored in wanted or wanted in stored):
-            found.append(ident)
+            found.append(row.incident)
     return found
 
 
+def _incident(reading: Reading) -> IncidentReading:
+    """What the post says of its incident (a post read as an incident report has it)."""
+    if reading.incident is None:
+        raise ReportgenError(f"{reading.source}: the post describes no incident")
+    return reading.incident
+
+
 def _targets(reading: Reading) -> dict[tuple[str, str], int]:
-    incident = reading.incident
+    incident = _incident(reading)
     targets: dict[tuple[str, str], int] = {}
     for v in incident.victims:
         if v.killed is not None:
@@ -92,11 +98,11 @@ def _targets(reading: Reading) -> dict[tuple[str, str], int]:
     return targets
 
 
-def revision_changes(stored: Incident, reading: Reading) -> tuple[list[Change], list[str]]:
+def revision_changes(stored: Incident, reading: Reading) -> tuple[list[TollChange], list[str]]:
     """The changes that bring ``stored`` to the post's figures; notes on what was left alone."""
     current = {(c.category, c.subgroup): (c.killed, c.injured) for c in stored.casualties}
     targets = _targets(reading)
-    died_of_wounds = reading.incident.value("incident.cause") == "died of wounds"
+    died_of_wounds = _incident(reading).value("incident.cause") == "died of wounds"
     notes, changes = [], []
     for category in dict.fromkeys(cat for cat, _ in targets):
         deltas = {}
@@ -113,12 +119,12 @@ def revision_changes(stored: Incident, reading: Reading) -> tuple[list[Change], 
             notes.append(f"{category}: already {whole_old[0]} killed in the database; nothing to change")
             continue
         injured = max(whole_old[1] - rise, 0) if died_of_wounds and whole_old[1] >= rise else None
-        changes.append(Change(category, "", killed=whole_new, injured=injured))
+        changes.append(TollChange(category, "", killed=whole_new, injured=injured))
         for sub, delta in deltas.items():
             old = current.get((category, sub), (0, 0))
             if delta > 0:
                 sub_injured = max(old[1] - delta, 0) if died_of_wounds and old[1] >= delta else None
-                changes.append(Change(category, sub, killed=old[0] + delta, injured=sub_injured))
+                changes.append(TollChange(category, sub, killed=old[0] + delta, injured=sub_injured))
     return changes, notes
 
 
@@ -140,7 +146,8 @@ def plan_from_text(store: Store, profile: Profile, reading: Reading, day: date |
 
 def _revision_plan(store: Store, profile: Profile, reading: Reading, ident: str, recorded_at: str | None) -> Plan:
     stored = store.incident(ident)
-    reason = reading.incident.value("incident.cause") or "toll update"
+    assert stored is not None, ident  # a candidate: found stored
+    reason = _incident(reading).value("incident.cause") or "toll update"
     changes, notes = revision_changes(stored, reading)
     plan = Plan(reading.source, "nothing", ident, reason=reason, notes=notes, changes=changes)
     if changes:
@@ -150,7 +157,7 @@ def _revision_plan(store: Store, profile: Profile, reading: Reading, ident: str,
 
 
 def _new_plan(store: Store, profile: Profile, reading: Reading, day: date | None) -> Plan:
-    incident = reading.incident
+    incident = _incident(reading)
     stated = incident.value("incident.date")
     when = day.isoformat() if day else stated
     missing = [name for name, value in (("a date (pass --date)", when), ("a region", incident.value("incident.region")),
@@ -176,7 +183,7 @@ def _casualties(reading: Reading) -> dict:
     """The post's victims as ``build_incident`` takes them; injured only where the post is unambiguous."""
     targets = _targets(reading)
     categories = list(dict.fromkeys(cat for cat, _ in targets))
-    injured = (reading.incident.value("incident.injured") or 0) if len(categories) == 1 else 0
+    injured = (_incident(reading).value("incident.injured") or 0) if len(categories) == 1 else 0
     casualties = {}
     for cat in categories:
         subs = {sub: killed for (c, sub), killed in targets.items() if c == cat and sub}
@@ -201,5 +208,6 @@ def apply_plan(store: Store, plan: Plan, profile: Profile | None = None) -> int:
         store.add_revisions(plan.revisions, profile)
         return len(plan.revisions)
     if plan.action == "add":
+        assert plan.incident is not None, plan.incident_id  # a plan to add has its incident
         return store.add_incidents([plan.incident], profile=profile)
     return 0

@@ -95,7 +95,7 @@ class IncidentReader:
         text = unit.text
         m = self.vocab.pattern("number_of").search(text)
         r = m and (self.vocab.pattern("risen").search(text, m.end()) or self._toll_to(text, m.end()))
-        if not r:
+        if not m or not r:
             return None
         toks = Tokens.of(text[r.end():])
         value = self.vocab.count(toks.peek()) if toks.peek() else None
@@ -168,9 +168,9 @@ class IncidentReader:
             best = max(((score, end, count, match) for end, score, count, match in named if end <= j),
                        key=lambda found: (found[2] is not None, *found[:2]), default=None)
             count = best and (said[0] or best[2])
-            if count:
+            if best and count:
                 return [Victims(best[3].category, best[3].subgroup, best[3].label, count)], count
-            if unknown is None and (said[0] or 0) > 1:  # "two of them", "both"; "him" may be someone not named
+            if unknown is None and said[0] is not None and said[0] > 1:  # "two of them", "both"; "him" may be someone not named
                 unknown = self._unknown_named_before(words, j, said[0])
         return unknown
 
@@ -303,7 +303,7 @@ class IncidentReader:
             if not m:
                 continue
             words = Tokens.of(unit.text[: m.start()]).words
-            name = []
+            name: list[str] = []
             for word in reversed(words[-4:]):
                 if not (word[:1].isupper() or word.casefold() in ("al", "el")):
                     break
@@ -362,7 +362,7 @@ class IncidentReader:
 
     def _name_at(self, words: list[str], i: int) -> tuple[str, int]:
         """Capitalised words from ``i`` ("Al-Shajiry", "Jabal Al-Bushri"); stops before a place noun."""
-        name = []
+        name: list[str] = []
         while i < len(words) and len(name) < MAX_NAME_TOKENS:
             word = words[i]
             if word in "“”\"‘’":

@@ -158,11 +158,24 @@ class ItemReader:
         return found
 
 
-def category_counts(items: Iterable[Item]) -> list[CategoryCount]:
+@dataclass
+class CountSoFar:
+    """A category's count while a text is read; ``final`` gives the Summary's (frozen) count."""
+
+    category: str
+    killed: int = 0
+    injured: int = 0
+    subgroups: dict[str, int] = field(default_factory=dict)
+
+    def final(self) -> CategoryCount:
+        return CategoryCount(self.category, self.killed, self.injured, dict(self.subgroups))
+
+
+def category_counts(items: Iterable[Item]) -> list[CountSoFar]:
     """Items merged per category, in order of first mention (a subgroup adds to its category)."""
-    counts: dict[str, CategoryCount] = {}
+    counts: dict[str, CountSoFar] = {}
     for item in items:
-        count = counts.setdefault(item.category, CategoryCount(item.category))
+        count = counts.setdefault(item.category, CountSoFar(item.category))
         count.killed += item.count
         if item.match.subgroup:
             _add(count.subgroups, item.match.subgroup, item.count)

@@ -90,7 +90,7 @@ def findings_table(source: str, findings: list[Finding], title: str) -> Table:
 _RELATION = {"=": "=", ">=": "≥", "<=": "≤"}
 
 
-def plan_lines(plan: Plan) -> list[Text]:
+def text_import_lines(plan: Plan) -> list[Text]:
     """What an import from text would do, one line each."""
     lines = []
     if plan.action == "revise":
@@ -100,6 +100,7 @@ def plan_lines(plan: Plan) -> list[Text]:
             lines.append(plain(f"  {what}: killed {r.killed_old} -> {r.killed_new}, injured {r.injured_old} -> {r.injured_new}"))
     elif plan.action == "add":
         i = plan.incident
+        assert i is not None, plan.incident_id  # a plan to add has its incident
         lines.append(plain(f"{plan.source}: new incident {i.id} on {i.date} at {i.location or i.region}"
                            f" ({i.kind} by {i.perpetrator})"))
         for c in i.casualties:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from ..periods import month_scope, year_scope
 from ..profile import Profile
-from ..summary import CategoryCount, GroupLine, RegionLine, Summary
-from .items import Item, ItemReader, Tokens, category_counts
+from ..summary import GroupLine, RegionLine, Summary
+from .items import CountSoFar, Item, ItemReader, Tokens, category_counts
 from .labels import Labels, clean_label
 from .result import Found, TallyReading
 from .text import Unit
@@ -31,7 +31,7 @@ MAX_NAME_CHARS = 160
 
 @dataclass
 class _Group:
-    count: CategoryCount
+    count: CountSoFar
     line: int
     operations: int | None = None
     outside: bool = False
@@ -128,8 +128,8 @@ class TallyReader:
         for m in self.vocab.pattern("since").finditer(text):
             if y := _YEAR_AFTER.match(text, m.end()):
                 return int(y[1]), None
-        m = self.vocab.pattern("in_year").match(text)
-        if m and (y := _YEAR_AFTER.match(text, m.end())):
+        found = self.vocab.pattern("in_year").match(text)
+        if found and (y := _YEAR_AFTER.match(text, found.end())):
             return int(y[1]), None
         for m in self.months.finditer(text):
             return int(m[2]), self.month_numbers[m[1].casefold()]
@@ -281,7 +281,7 @@ class TallyReader:
         for count in category_counts(items):
             group = st.groups.get(count.category)
             if group is None:
-                group = st.groups[count.category] = _Group(CategoryCount(count.category), unit.line, killed_found=False)
+                group = st.groups[count.category] = _Group(CountSoFar(count.category), unit.line, killed_found=False)
             group.count.injured += count.killed
 
     def _operations_in(self, toks: Tokens) -> int | None:
@@ -555,7 +555,7 @@ class Assembler:
             category = self.profile.category(key)
             group = st.groups.get(key)
             ops = group.operations if group else None
-            count = group.count if group else CategoryCount(key)
+            count = group.count if group else CountSoFar(key)
             lines.append(GroupLine(key, count.killed, count.injured, dict(count.subgroups), operations=ops))
             self._group_fields(key, group, category is not None and category.count_operations)
         return lines
@@ -588,19 +588,19 @@ class Assembler:
         if len(counts) == 1 and r.injured:
             counts[0].injured = r.injured
         if not counts and r.injured and self.profile.group_order:  # "A young man was injured."
-            counts = [CategoryCount(self.profile.group_order[0], injured=r.injured)]
+            counts = [CountSoFar(self.profile.group_order[0], injured=r.injured)]
         known = self.profile.region(r.key)
         summed = sum(c.killed for c in counts)
         line = RegionLine(
             region=r.key, name=known.name if known else r.name, operations=r.operations or 0,
             killed=r.killed if r.killed is not None else summed,
             injured=r.injured if r.injured is not None else sum(c.injured for c in counts),
-            compact=r.compact, categories=counts,
+            compact=r.compact, categories=[c.final() for c in counts],
         )
         self._region_fields(r, counts)
         return line
 
-    def _region_fields(self, r: _Region, counts: list[CategoryCount]) -> None:
+    def _region_fields(self, r: _Region, counts: list[CountSoFar]) -> None:
         base = f"regions.{r.key}"
         if r.operations is not None:
             self._found(f"{base}.operations", r.operations, r.line)

@@ -24,6 +24,7 @@ import logging
 import re
 import socket
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import anyio
 import jinja2
@@ -201,7 +202,7 @@ def status(request: Request) -> Response:
         found = site.check_statuses()
     except Exception as exc:  # noqa: BLE001
         return JSONResponse({"error": str(exc)}, 500)
-    macros = pages().get_template("macros.html.j2").module
+    macros: Any = pages().get_template("macros.html.j2").module  # its macros are its attributes
     return JSONResponse({key: {**s.to_dict(), "label": str(macros.status_label(s))} for key, s in found.items()})
 
 
@@ -327,7 +328,7 @@ def startup_lines(settings: PreviewSettings, host: str, port: int) -> list[str]:
 
 def _is_loopback(host: str) -> bool:
     try:
-        return all(_loopback_address(info[4][0]) for info in socket.getaddrinfo(host, None))
+        return all(_loopback_address(str(info[4][0])) for info in socket.getaddrinfo(host, None))
     except OSError:
         return False
 

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,7 +56,7 @@ class PreviewSettings:
 
 
 @dataclass(frozen=True)
-class Entry:
+class IndexEntry:
     """One bulletin in the index, with its period's headline figures."""
 
     job: Job
@@ -74,8 +75,8 @@ class Entry:
 @dataclass(frozen=True)
 class YearGroup:
     year: int
-    months: list[Entry]
-    whole: Entry  # the year's own bulletin
+    months: list[IndexEntry]
+    whole: IndexEntry  # the year's own bulletin
 
 
 @dataclass(frozen=True)
@@ -185,8 +186,8 @@ class Site:
         with self.store() as store:
             jobs = self.jobs(store)
             inputs = self.statuses.inputs(store, settings)
-            entries = [Entry(job, self.figures.get(data_key(store, profile, job), lambda job=job: summarize(store, profile, job.scope)),
-                             self.statuses.known(job, inputs, self.settings.output)) for job in jobs]
+            entries = [IndexEntry(job, self.figures.get(data_key(store, profile, job), partial(summarize, store, profile, job.scope)),
+                                  self.statuses.known(job, inputs, self.settings.output)) for job in jobs]
             version = store.data_version()
         return Index(
             profile=profile,
@@ -248,8 +249,8 @@ class Site:
         return render_text(bulletin, settings)
 
 
-def _by_year(entries: list[Entry]) -> list[YearGroup]:
-    years: dict[int, list[Entry]] = {}
+def _by_year(entries: list[IndexEntry]) -> list[YearGroup]:
+    years: dict[int, list[IndexEntry]] = {}
     for entry in entries:
         years.setdefault(entry.job.scope.year, []).append(entry)
     groups = []

@@ -43,7 +43,7 @@ DB_SUFFIXES = ("", "-wal", "-journal")
 
 
 @dataclass(frozen=True)
-class Change:
+class WatchedChange:
     generation: int
     what: tuple[str, ...]  # "templates", "profile", "data"
     paths: tuple[str, ...]  # the changed files (the database's name for data)
@@ -55,12 +55,12 @@ class Changes:
     def __init__(self) -> None:
         self.instance = secrets.token_hex(6)
         self.generation = 0
-        self.last: Change | None = None
-        self._queues: set[asyncio.Queue[Change | None]] = set()
+        self.last: WatchedChange | None = None
+        self._queues: set[asyncio.Queue[WatchedChange | None]] = set()
 
-    def publish(self, what: tuple[str, ...], paths: tuple[str, ...]) -> Change:
+    def publish(self, what: tuple[str, ...], paths: tuple[str, ...]) -> WatchedChange:
         self.generation += 1
-        self.last = Change(self.generation, what, paths)
+        self.last = WatchedChange(self.generation, what, paths)
         for queue in self._queues:
             queue.put_nowait(self.last)
         return self.last
@@ -70,7 +70,7 @@ class Changes:
 
     async def stream(self, stop: anyio.Event | None = None) -> AsyncIterator[dict[str, str]]:
         """Server-sent events for one page: ``hello``, then one ``reload`` per change, until ``stop`` is set."""
-        queue: asyncio.Queue[Change | None] = asyncio.Queue()
+        queue: asyncio.Queue[WatchedChange | None] = asyncio.Queue()
         self._queues.add(queue)
 
         async def end_on_stop(event: anyio.Event) -> None:
@@ -184,7 +184,7 @@ class Watcher:
                                   debounce=DEBOUNCE_MS, stop_event=stop, rust_timeout=RUST_TIMEOUT_MS):
             await self.on_changes({os.path.realpath(p) for _, p in found})
 
-    async def on_changes(self, paths: set[str], data: bool = False) -> Change | None:
+    async def on_changes(self, paths: set[str], data: bool = False) -> WatchedChange | None:
         """Publish what ``paths`` changed (with ``data``: ask the database too), if anything a bulletin is made from."""
         async with self._lock:
             what, shown = [], []
