@@ -268,7 +268,7 @@ def incident_ranges(part: pd.DataFrame) -> dict[str, Range]:
 
 
 def revision_rows(store: Store, scope: Scope) -> list[RevisionRow]:
-    return [RevisionRow.of(r) for r in store.revisions_recorded(scope.start, scope.end, scope.as_of)]
+    return store.revisions_recorded(scope.start, scope.end, scope.as_of)
 
 
 def series(frame: pd.DataFrame, scope: Scope, by_day: bool = False, ranged: bool = True) -> list[dict[str, Any]]:

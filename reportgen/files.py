@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -178,12 +179,21 @@ def output_lock(root: str | Path) -> Iterator[None]:
 
 def remove_leftovers(folder: Path, names: Iterable[str]) -> None:
     """Temporary files of ``names`` that a stopped build left in ``folder`` (``.NAME.XXXXXXXX.tmp``)."""
-    pattern = re.compile("|".join(rf"\.{re.escape(n)}\.[A-Za-z0-9_]+\.tmp" for n in names))
+    remove_matching(folder, re.compile("|".join(rf"\.{re.escape(n)}\.[A-Za-z0-9_]+\.tmp" for n in names)))
+
+
+def remove_matching(folder: Path, pattern: re.Pattern[str], folders: bool = False) -> None:
+    """The files (or, with ``folders``, the folders) in ``folder`` whose names match ``pattern``;
+    a symlink is never followed or removed."""
     try:
         found = os.listdir(folder)
     except OSError:
         return
     for name in found:
         path = folder / name
-        if pattern.fullmatch(name) and not path.is_dir():
+        if not pattern.fullmatch(name) or path.is_symlink() or path.is_dir() != folders:
+            continue
+        if folders:
+            shutil.rmtree(path)
+        else:
             path.unlink(missing_ok=True)

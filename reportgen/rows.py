@@ -8,6 +8,7 @@ plain tuples of the same values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 
@@ -61,8 +62,10 @@ class IncidentCount(NamedTuple):
     incidents: int
 
 
-class RecordedRevision(NamedTuple):
-    """A revision recorded in a period, with its incident's date and place (``Store.revisions_recorded``)."""
+@dataclass(frozen=True)
+class RevisionRow:
+    """A revision recorded in a period, with its incident's date and place (``Store.revisions_recorded``);
+    the Summary lists them as they are."""
 
     incident_id: str
     date: str  # the incident's date

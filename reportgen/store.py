@@ -25,7 +25,7 @@ import sqlite3
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import date
 from itertools import islice
 from pathlib import Path
@@ -41,7 +41,7 @@ from .errors import NoDatabase, ReportgenError
 from .periods import day_after
 from .profile import Profile
 from .records import Casualty, Incident, Revision
-from .rows import CasualtyRow, CasualtySum, IncidentCount, Month, RecordedRevision
+from .rows import CasualtyRow, CasualtySum, IncidentCount, Month, RevisionRow
 from .schema import (
     BINDING_KEYS,
     BOUND_ON_WRITE,
@@ -341,7 +341,7 @@ class Store:
         )
         return self._typed(query, IncidentCount)
 
-    def revisions_recorded(self, start: date, end: date, as_of: date | None = None) -> list[RecordedRevision]:
+    def revisions_recorded(self, start: date, end: date, as_of: date | None = None) -> list[RevisionRow]:
         """Revisions recorded in [start, end] (and by ``as_of``), with their incident's date and place."""
         last = min(end, as_of) if as_of else end
         r, i = REVISIONS.c, INCIDENTS.c
@@ -352,7 +352,8 @@ class Store:
             .where(r.recorded_at >= start.isoformat(), r.recorded_at < day_after(last).isoformat())
             .order_by(r.recorded_at, r.id)
         )
-        return [row._replace(correction=bool(row.correction)) for row in self._typed(query, RecordedRevision)]
+        with self._errors():
+            return [replace(RevisionRow(**row._mapping), correction=bool(row.correction)) for row in self._db.execute(query)]
 
     def revisions_of(self, incident_id: str) -> list[Revision]:
         return self.revisions_of_each([incident_id]).get(incident_id, [])

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from .periods import Scope
-from .rows import RecordedRevision
+from .rows import RevisionRow
+
+__all__ = ["CategoryCount", "GroupLine", "IncidentRow", "Range", "RegionLine", "RevisionRow", "Summary"]
 
 
 @dataclass(frozen=True)
@@ -83,26 +85,6 @@ class IncidentRow:
     injured: dict[str, int]
     operation: bool
     ranges: dict[str, Range] = field(default_factory=dict)  # by category, where a range differs; [low, high] in JSON
-
-
-@dataclass(frozen=True)
-class RevisionRow:
-    incident_id: str
-    date: str  # the incident's date
-    location: str
-    category: str
-    subgroup: str
-    killed_old: int
-    killed_new: int
-    injured_old: int
-    injured_new: int
-    reason: str
-    correction: bool
-    recorded_at: str
-
-    @classmethod
-    def of(cls, row: RecordedRevision) -> RevisionRow:
-        return cls(**row._asdict())
 
 
 @dataclass(frozen=True)

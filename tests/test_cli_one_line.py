@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
 from pathlib import Path
 
 import pytest
@@ -155,18 +154,6 @@ def test_a_build_with_a_broken_template_is_one_line_here_and_in_worker_processes
     assert "no_such_thing" in result.stderr
     assert not (tmp_path / "out" / "2023" / "06" / "bulletin.html").exists()
 
-
-# -- the preview's address -------------------------------------------------------------------------
-
-
-def test_the_preview_on_an_address_in_use_names_it_and_suggests_another_port(cli, sample_db):
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen(1)
-        port = taken.getsockname()[1]
-        result = cli("--db", sample_db, "preview", "--port", port)
-    line = one_line(result, f"reportgen: error: 127.0.0.1:{port}: address already in use")
-    assert "--port" in line and "OSError" not in line
 
 
 # -- ACLED and UCDP files ----------------------------------------------------------------------------

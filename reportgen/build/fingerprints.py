@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, is_dataclass
+from dataclasses import astuple, dataclass, is_dataclass
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,10 +74,9 @@ def bulletin_sources(store: Store, jobs: list[Job], first_month: tuple[int, int]
         group = [job for job in jobs if job.scope.as_of == as_of]
         years = [job.scope.year for job in group]
         rows = store.casualty_rows(date(min(years) - 1, 1, 1), date(max(years), 12, 31), as_of)
-        recorded_rows = store.revisions_recorded(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31), as_of)
-        revisions = [RevisionRow.of(r) for r in recorded_rows]
+        revisions = store.revisions_recorded(date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31), as_of)
         counted = _month_digests(rows, lambda row: row.date)
-        recorded = _month_digests(recorded_rows, lambda r: r.recorded_at)
+        recorded = _month_digests(revisions, lambda r: r.recorded_at)
         for job in group:
             found[job] = _sources(job, first_month, counted, recorded, revisions)
     return found
@@ -88,7 +87,7 @@ def _month_digests(items: Iterable, day: Callable) -> dict[str, str]:
     for item in items:
         month = str(day(item))[:7]
         h = hashes.get(month) or hashes.setdefault(month, hashlib.sha256())
-        h.update(json.dumps(list(item), default=str).encode("utf-8"))
+        h.update(json.dumps(list(item) if isinstance(item, tuple) else list(astuple(item)), default=str).encode("utf-8"))
     return {month: h.hexdigest() for month, h in hashes.items()}
 
 

@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..files import rename_folder, sync_file, temporary_folder
+from ..files import remove_matching, rename_folder, sync_file, temporary_folder
 from ..summary import RevisionRow, Summary
 from .fingerprints import Sources, digest, file_digest
 
@@ -227,11 +227,4 @@ def keep(version: Published, folder: Path, names: Iterable[str], versions_dir: P
 
 def remove_leftovers(versions_dir: Path) -> None:
     """Temporary folders of versions that a stopped build did not finish keeping."""
-    try:
-        names = os.listdir(versions_dir)
-    except OSError:
-        return
-    for name in names:
-        path = versions_dir / name
-        if _TEMPORARY.fullmatch(name) and path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
+    remove_matching(versions_dir, _TEMPORARY, folders=True)
