@@ -1,4 +1,4 @@
-"""The bundled, illustrative 2023 sample data (see ``seeds/README.md``)."""
+"""The demo: the bundled, illustrative 2023 sample data (see ``seeds/README.md``) in a fresh database, built."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The rows the store's queries return, named: one NamedTuple per query.
+"""The rows the store's queries return, named: one NamedTuple per query (a recorded
+revision is the frozen ``RevisionRow`` that the Summary lists as it is).
 
 A query selects its columns under the names of its row type's fields, in their
 order (``Store`` checks both), so a reader says ``row.killed`` and the aggregate
