@@ -313,14 +313,20 @@ def test_the_sample_file_imports_whole(store, profile):
     assert Casualty("combatants", "national-defence", 4, 18) in stored.casualties
 
 
+IMPORT_FORMATS = Path(__file__).parent.parent / "docs" / "import-formats.md"
+
+
+def formats_section() -> str:
+    """docs/import-formats.md up to "What is refused": the formats and their examples."""
+    return IMPORT_FORMATS.read_text(encoding="utf-8").split("\n### What is refused\n", 1)[0]
+
+
 def readme_block(language: str) -> str:
-    """The ``language`` code block of the README's "Import formats" section."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Import formats\n", 1)[1].split("\n## ", 1)[0]
-    return re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)[1]
+    """The first ``language`` code block of the import formats' page."""
+    return re.search(rf"```{language}\n(.*?)```", formats_section(), re.DOTALL)[1]
 
 
-def test_the_readme_examples_import_as_the_same_incident(tmp_path, profile):
+def test_the_documented_examples_import_as_the_same_incident(tmp_path, profile):
     (tmp_path / "example.csv").write_text(readme_block("csv"), encoding="utf-8")
     (tmp_path / "example.json").write_text(readme_block("json"), encoding="utf-8")
     from_csv = read_file(tmp_path / "example.csv", profile)
@@ -329,11 +335,10 @@ def test_the_readme_examples_import_as_the_same_incident(tmp_path, profile):
     assert Casualty("combatants", "national-defence", 4, 18) in from_csv[0].casualties
 
 
-def test_the_readme_lists_every_csv_column(profile):
+def test_the_import_formats_page_lists_every_csv_column(profile):
     from reportgen.ingest.canonical import OPTIONAL, REQUIRED
 
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme.split("\n## Import formats\n", 1)[1].split("\n## ", 1)[0]
+    section = formats_section()
     for column in [*REQUIRED, *OPTIONAL, "CATEGORY_killed", "CATEGORY_injured"]:
         assert f"| `{column}` |" in section, column
     for category in profile.categories:
