@@ -275,24 +275,41 @@ def scoped_store(ctx: Context, year: str | None, period: str | None, as_of: str 
     return store, scope
 
 
-@command("demo", "reportgen demo")
-@click.option("--db", "demo_db", metavar="FILE|URL", help="Where to create the demo database (default: a temporary directory).")
-@output_option("Where to build the sample year's bulletins.", default="output")
+@command("demo", "reportgen demo", "reportgen demo --db demo.db -o demo-output")
+@click.option("--db", "demo_db", metavar="FILE|URL",
+              help="The database to fill (default: the project's: reportgen.toml's db, $REPORTGEN_DB or ./reportgen.db).")
+@output_option("Where to build the sample year's bulletins (default: reportgen.toml's output, or ./output).")
 @pass_ctx
 @one_line_errors
-def demo(ctx: Context, demo_db: str | None, output: str) -> None:
-    """Import the illustrative 2023 sample data into a fresh database, build its bulletins and print its tally."""
-    from .demo import SAMPLE_YEAR, run_demo
+def demo(ctx: Context, demo_db: str | None, output: str | None) -> None:
+    """Import the illustrative 2023 sample data into the project's database, build its bulletins and print its tally.
+
+    The database must hold no incidents, or be the demo's own, unchanged since: then its data is
+    kept and only the bulletins that changed are built again.
+    """
+    from .demo import SAMPLE_YEAR, next_commands, run_demo
+    from .store import shown_location
+
+    location, out = demo_db or ctx.config.db, output or ctx.config.output
 
     def imported(where: str, incidents: int, revisions: int) -> None:
         click.echo(f"Imported {counted(incidents, 'illustrative incident', 'illustrative incidents')}"
                    f" and {counted(revisions, 'revision', 'revisions')} into {where}", err=True)
 
-    with BuildProgress(output) as progress:
-        run = run_demo(demo_db, output, lambda profile: _render_settings(ctx, profile), imported,
-                       progress.planned, progress.built)
-    click.echo(f"Built {counted(run.built, 'bulletin', 'bulletins')} of {SAMPLE_YEAR} into {Path(output).resolve()}", err=True)
+    def kept(where: str) -> None:
+        click.echo(f"{where} already holds the demo's sample: kept as it is", err=True)
+
+    with BuildProgress(out) as progress:
+        run = run_demo(location, out, lambda profile: _render_settings(ctx, profile), imported,
+                       progress.planned, progress.built, kept)
+    up_to_date = f", {run.unchanged} up to date" if run.unchanged else ""
+    click.echo(f"Built {counted(run.built, 'bulletin', 'bulletins')} of {SAMPLE_YEAR} into {Path(out).resolve()}{up_to_date}",
+               err=True)
     click.echo(run.tally, nl=False)
+    elsewhere = demo_db is not None and demo_db != ctx.config.db
+    click.echo(f"The demo's database is {shown_location(location)}; next, try:", err=True)
+    for line in next_commands(shown_location(location) if elsewhere else None):
+        click.echo(f"  {line}", err=True)
 
 
 @command("build", "reportgen build", "reportgen build --period 2023-06 --force")

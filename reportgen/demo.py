@@ -1,8 +1,13 @@
-"""The demo: the bundled, illustrative 2023 sample data (see ``seeds/README.md``) in a fresh database, built."""
+"""The demo: the bundled, illustrative 2023 sample data (see ``seeds/README.md``) in the project's database, built.
+
+The demo fills a database without incidents (a new file, or an empty server database) and
+notes that it did, with the data version its sample left. Run again over a database whose
+data is still exactly that (no import or revision since), it keeps the data and builds again;
+any other database with incidents is refused.
+"""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +17,7 @@ from .errors import ReportgenError
 from .ingest import import_file
 from .profile import Profile, load_profile
 from .revise import apply_revision_file
-from .store import Store, is_server_url, open_store
+from .store import Store, open_store
 
 if TYPE_CHECKING:
     from .build.plan import BuildPlan
@@ -24,6 +29,8 @@ SEEDS = next((p for p in (_PACKAGE / "_seeds", _PACKAGE.parent / "seeds") if p.i
 SAMPLE_INCIDENTS = SEEDS / "sample-2023.csv"
 SAMPLE_REVISIONS = SEEDS / "revisions-2023.csv"
 SAMPLE_YEAR = 2023
+SAMPLE_PERIOD = "2023-06"
+DEMO_NOTE = "demo_sample"  # the database's data version just after the demo loaded the sample
 
 
 def load_sample(store: Store, profile: Profile) -> tuple[int, int]:
@@ -35,48 +42,71 @@ def load_sample(store: Store, profile: Profile) -> tuple[int, int]:
 
 @dataclass(frozen=True)
 class DemoRun:
-    """What the demo did: where its database is, what it imported and built, and the year's tally."""
+    """What the demo did: where its database is, what it imported (nothing when the database already
+    held the sample), the bulletins it built and left as they were, and the year's tally."""
 
     database: str
     incidents: int
     revisions: int
     built: int
     tally: str
+    kept: bool = False
+    unchanged: int = 0
 
 
-def run_demo(location: str | None, output: str | Path, settings: Callable[[Profile], RenderSettings],
+def run_demo(location: str, output: str | Path, settings: Callable[[Profile], RenderSettings],
              on_imported: Callable[[str, int, int], None] | None = None,
              on_plan: Callable[[BuildPlan], None] | None = None,
-             on_built: Callable[[Built], None] | None = None) -> DemoRun:
-    """Import the sample into a fresh database (``location``, else one in a new temporary folder),
-    build the sample year's bulletins into ``output`` and word the year's tally."""
+             on_built: Callable[[Built], None] | None = None,
+             on_kept: Callable[[str], None] | None = None) -> DemoRun:
+    """Import the sample into the database at ``location`` (one without incidents), or keep it there
+    when the demo put it there and nothing changed since; build the sample year's bulletins into
+    ``output`` (those that changed) and word the year's tally."""
     from .aggregate import summarize
     from .build import build
     from .build.jobs import plan_jobs
     from .periods import year_scope
     from .wording import tally_text
 
-    store = _fresh_store(location or str(Path(tempfile.mkdtemp(prefix="reportgen-demo-")) / "reportgen.db"))
+    store = demo_store(location)
     try:
         profile = load_profile("syrian-desert")
-        incidents, revisions = load_sample(store, profile)
-        if on_imported:
-            on_imported(store.path, incidents, revisions)
+        kept = holds_demo_sample(store)
+        incidents = revisions = 0
+        if kept:
+            if on_kept:
+                on_kept(store.path)
+        else:
+            incidents, revisions = load_sample(store, profile)
+            store.note(DEMO_NOTE, str(store.data_version()))
+            if on_imported:
+                on_imported(store.path, incidents, revisions)
         chosen = settings(profile)
-        built = build(store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output, chosen,
-                      on_plan=on_plan, on_built=on_built).built
+        result = build(store, profile, plan_jobs(store, year=str(SAMPLE_YEAR)), output, chosen,
+                       on_plan=on_plan, on_built=on_built)
         tally = tally_text(summarize(store, profile, year_scope(SAMPLE_YEAR)), profile, chosen.templates)
-        return DemoRun(store.path, incidents, revisions, len(built), tally)
+        return DemoRun(store.path, incidents, revisions, len(result.built), tally, kept, len(result.plan.unchanged))
     finally:
         store.close()
 
 
-def _fresh_store(location: str) -> Store:
-    """A new database at ``location``; one that exists (a file) or holds data (a server's) is refused."""
-    if not is_server_url(location) and Path(location).exists():
-        raise ReportgenError(f"{location}: already exists; the demo makes a fresh database")
-    store = open_store(location)
-    if store.count_incidents():  # a server's database is made by its administrator: fresh means without data
+def holds_demo_sample(store: Store) -> bool:
+    """Whether the demo filled this database and nothing was written to it since."""
+    return store.count_incidents() > 0 and store.noted(DEMO_NOTE) == str(store.data_version())
+
+
+def demo_store(location: str) -> Store:
+    """The demo's database at ``location``: a new one, one without incidents, or one the demo filled
+    and nobody changed since; any other is refused, untouched."""
+    store = open_store(location, create=True)
+    if store.count_incidents() and not holds_demo_sample(store):
         store.close()
-        raise ReportgenError(f"{store.path}: already holds data; the demo makes a fresh database")
+        raise ReportgenError(f"{store.path}: already holds data other than the demo's sample;"
+                             " give the demo another database with --db FILE|URL")
     return store
+
+
+def next_commands(location: str | None) -> list[str]:
+    """The commands to try after the demo; ``location``: the demo's database when it is not the project's."""
+    db = f"--db {location} " if location else ""
+    return [f"reportgen {db}tally --period {SAMPLE_PERIOD}", f"reportgen {db}build", f"reportgen {db}preview"]

@@ -387,6 +387,16 @@ class Store:
         query = sa.select(sa.literal(1)).where(INCIDENTS.c.date.between(start.isoformat(), end.isoformat())).limit(1)
         return bool(self._rows(query))
 
+    def note(self, key: str, value: str) -> None:
+        """Record ``value`` under ``key`` among the database's settings (not data: the data version stays)."""
+        with self.transaction() as db:
+            db.execute(META.delete().where(META.c.key == key))
+            db.execute(META.insert().values(key=key, value=value))
+
+    def noted(self, key: str) -> str | None:
+        """What ``note`` recorded under ``key``, if anything."""
+        return self._meta(key)
+
     def close(self) -> None:
         self._closer()
 

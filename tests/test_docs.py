@@ -158,7 +158,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def environment(cwd: Path) -> dict[str, str]:
     """The user's environment without reportgen's settings; `reportgen` from the virtual environment;
-    temporary files (the demo's database) inside the project."""
+    temporary files inside the project."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTGEN_")}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     (cwd / ".tmp").mkdir(exist_ok=True)
