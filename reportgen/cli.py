@@ -568,6 +568,55 @@ def check_command(ctx: Context, files: tuple[Path, ...], against_db: bool, year:
         sys.exit(1)
 
 
+@command("profiles", "reportgen profiles")
+@pass_ctx
+@one_line_errors
+def profiles_command(ctx: Context) -> None:
+    """List the shipped profiles: name, language, title and category keys."""
+    from .profile_check import shipped_profile_list
+
+    for p in shipped_profile_list():
+        click.echo(f"{p.name:<14} {p.language:<3} {p.title} (categories: {', '.join(p.categories)})")
+
+
+@main.group("profile", epilog=examples("reportgen profile check my-project/profiles/syrian-desert.toml"))
+def profile_group() -> None:
+    """Work with profile files."""
+
+
+@profile_group.command("check", epilog=examples("reportgen profile check my-project/profiles/syrian-desert.toml"))
+@click.argument("file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+@one_line_errors
+def profile_check_command(ctx: Context, file: Path) -> None:
+    """Check a profile file: every problem, FILE:LINE: what is wrong. Exit status 1 if any."""
+    from .profile_check import check_profile_file
+
+    if not file.is_file():
+        raise ReportgenError(f"{file}: profile file not found")
+    problems = check_profile_file(file)
+    for problem in problems:
+        click.echo(problem.shown(file))
+    if problems:
+        sys.exit(1)
+    click.echo(f"{file}: a valid profile")
+
+
+@command("init", "reportgen init my-project", "reportgen init --profile landmines mine")
+@click.argument("directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--profile", "profile_name", metavar="NAME", default="syrian-desert", show_default=True,
+              help="The shipped profile to copy into DIR/profiles/ for editing.")
+@pass_ctx
+@one_line_errors
+def init_command(ctx: Context, directory: Path, profile_name: str) -> None:
+    """Start a project in DIR (default: here): a commented reportgen.toml, templates/ with an example
+    override, and a copy of a shipped profile to edit. Existing files are never overwritten."""
+    from .project import init_project
+
+    for path in init_project(directory, profile_name):
+        click.echo(f"{path}: written")
+
+
 @command("preview", "reportgen preview", "reportgen preview --port 8123 -o public")
 @click.option("--port", metavar="N", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port to listen on (0: any free port).")
