@@ -403,3 +403,27 @@ def test_the_installed_script_prints_one_line_and_no_traceback(content, field, d
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert snapshot(db) == before
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(("content", "suffix", "suggestion"), [
+    (csv_with("region", "Hmos desert"), "csv", 'did you mean "Homs desert"?'),
+    (csv_with("perpetrator", "Rusia"), "csv", 'did you mean "russia"?'),
+    (csv_with("kind", "ambsh"), "csv", 'did you mean "ambush"?'),
+    (csv_replace("civilians_killed,", "civilans_killed,"), "csv", 'did you mean "civilians_killed"?'),
+    (json_replace('"region": "deir-ezzor"', '"region": "deir-ezor"'), "json", 'did you mean "deir-ezzor"?'),
+    (json_replace('"civilians": {', '"civilans": {'), "json", 'did you mean "civilians"?'),
+], ids=["region", "actor", "kind", "category-column", "json-region", "json-category"])
+def test_an_unknown_name_gets_the_closest_known_one_suggested(content, suffix, suggestion, db, tmp_path, cli):
+    path = tmp_path / f"incidents.{suffix}"
+    path.write_bytes(content)
+    result = cli("--db", db, "import", path)
+    assert result.exit_code == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.rstrip("\n").endswith(f"; {suggestion}")
+
+
+def test_a_name_close_to_nothing_gets_no_suggestion(db, tmp_path, cli):
+    path = tmp_path / "incidents.csv"
+    path.write_bytes(csv_with("region", "Atlantis"))
+    result = cli("--db", db, "import", path)
+    assert result.exit_code == 1 and "did you mean" not in result.stderr

@@ -50,15 +50,20 @@ def build_incident(where: Where, record: dict, casualties: dict, profile: Profil
     region = profile.region(region_text)
     if region is None:
         names = ", ".join(r.key for r in profile.regions)
-        raise where.error("region", f"expected one of the profile's regions ({names}), got {shown(region_text)}")
+        known = [name for r in profile.regions for name in (r.key, r.name, *r.aliases)]
+        raise where.error("region", f"expected one of the profile's regions ({names}), got {shown(region_text)}"
+                                    f"{fields.did_you_mean(region_text, known)}")
     actor_text = fields.text(where, "perpetrator", record.get("perpetrator"), required=True)
     actor = profile.actor(actor_text)
     if actor is None:
         names = ", ".join(a.key for a in profile.actors)
-        raise where.error("perpetrator", f"expected one of the profile's actors ({names}), got {shown(actor_text)}")
+        known = [name for a in profile.actors for name in (a.key, a.name)]
+        raise where.error("perpetrator", f"expected one of the profile's actors ({names}), got {shown(actor_text)}"
+                                         f"{fields.did_you_mean(actor_text, known)}")
     kind = fields.text(where, "kind", record.get("kind"), required=True)
     if profile.kinds and kind not in profile.kinds:
-        raise where.error("kind", f"expected one of {', '.join(profile.kinds)}, got {shown(kind)}")
+        raise where.error("kind", f"expected one of {', '.join(profile.kinds)}, got {shown(kind)}"
+                                  f"{fields.did_you_mean(kind, profile.kinds)}")
     recorded = record.get("recorded") or ""
     if recorded:
         recorded = fields.iso_date(where, "recorded", recorded, allow_time=True)
@@ -86,7 +91,8 @@ def _casualties(where: Where, casualties: dict, profile: Profile, prefix: str) -
     for key in casualties:
         if profile.category(key) is None:
             known = ", ".join(profile.category_keys)
-            raise where.error(f"{prefix}{key}", f"expected one of the profile's categories ({known})")
+            raise where.error(f"{prefix}{key}", f"expected one of the profile's categories ({known})"
+                                                f"{fields.did_you_mean(key, profile.category_keys)}")
     for category in profile.categories:
         killed, injured, subgroups = casualties.get(category.key, (0, 0, {}))
         yield Casualty(category.key, "", killed, injured)
@@ -165,7 +171,8 @@ def _check_header(where: Where, header: list[str], profile: Profile) -> None:
             raise where.error(name, "column appears twice in the header")
         seen.add(column)
         if column not in known:
-            raise where.error(name, f"unexpected column; expected columns: {', '.join(csv_columns(profile))}")
+            raise where.error(name, f"unexpected column; expected columns: {', '.join(csv_columns(profile))}"
+                                    f"{fields.did_you_mean(column, csv_columns(profile))}")
     for column in [*REQUIRED, *(f"{c}_killed" for c in profile.category_keys)]:
         if column not in seen:
             raise where.error(column, "required column is missing from the header")

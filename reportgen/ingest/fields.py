@@ -8,7 +8,9 @@ input with an ``InputError`` naming file, line and field.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -132,3 +134,13 @@ def decode(path: Path) -> str:
     except UnicodeDecodeError as exc:
         where.line = raw.count(b"\n", 0, exc.start) + 1
         raise where.error("encoding", f"expected UTF-8 text, found byte {raw[exc.start]:#04x} (save the file as UTF-8)") from None
+
+
+def did_you_mean(value: str, candidates: Iterable[str]) -> str:
+    """``; did you mean "X"?`` for the candidate closest to ``value`` (compared case-insensitively),
+    to append to a message; "" if none is close."""
+    by_folded: dict[str, str] = {}
+    for candidate in candidates:
+        by_folded.setdefault(candidate.casefold(), candidate)
+    close = difflib.get_close_matches(value.strip().casefold(), list(by_folded), n=1)
+    return f'; did you mean "{by_folded[close[0]]}"?' if close else ""
