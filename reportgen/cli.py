@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ def one_line_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise  # the reader went away: ``ReportgenGroup.invoke`` ends quietly
         except Exception as exc:
             message = one_line_message(exc)
             if message is None:
@@ -81,6 +84,29 @@ def one_line_errors(func):
             _fail(message, getattr(exc, "exit_code", 1))
 
     return wrapper
+
+
+class ReportgenGroup(click.Group):
+    """The command group; a reader of standard output that goes away (``reportgen history ID | head -1``)
+    ends the command quietly with status 0, as Python's documentation on SIGPIPE recommends."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            quiet_stdout()
+            sys.exit(0)
+
+
+def quiet_stdout() -> None:
+    """Point standard output at the null device, so that Python's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner's capture)
+        pass
 
 
 def one_line_message(exc: Exception) -> str | None:
@@ -155,7 +181,7 @@ def examples(*lines: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+@click.group(cls=ReportgenGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=examples("reportgen demo", "reportgen --db reportgen.db tally --year 2023"))
 @click.option("--db", metavar="FILE|URL",
               help="Database file or PostgreSQL URL (default: reportgen.toml's db, $REPORTGEN_DB or ./reportgen.db).")
@@ -418,9 +444,9 @@ def history_command(ctx: Context, incident_id: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(item.to_dict(), indent=2, ensure_ascii=False))
         return
-    from rich.console import Console
+    from .console import stdout_console
 
-    console = Console(highlight=False)
+    console = stdout_console(highlight=False)
     for table in history_tables(item):
         console.print(table)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from stores import revision_count, shown
@@ -107,6 +109,26 @@ def test_history_table_shows_revisions_and_current_figures(cli, db):
     assert all("4 -> 5" in row and "18 -> 17" in row and "2023-06-26" in row for row in rows)
     assert "combatants/national-defence" in rows[1]
     assert "current figures" in result.stdout
+
+
+REPORTGEN = [sys.executable, "-m", "reportgen.cli"]  # the command, in a process of its own
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_history_into_a_pipe_closed_early_exits_0_quietly(db, fmt):
+    args = [*REPORTGEN, "--db", str(db), "history", SHAJIRY, "--format", fmt]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the command writes a byte
+    error = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 0, error
+    assert error == ""
+
+
+def test_history_piped_into_head_exits_0(db):
+    line = " ".join(["set -o pipefail;", *REPORTGEN, "--db", f"'{db}'", "history", SHAJIRY, "--format", "json", "| head -1"])
+    done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "{\n", "")
 
 
 def test_history_at_80_columns_keeps_each_category_on_one_line(cli, db):
