@@ -410,7 +410,8 @@ class BuildProgress:
 @click.option("--killed", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number killed (repeatable).")
 @click.option("--injured", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number injured (repeatable).")
 @click.option("--reason", metavar="TEXT", default="", help='Why the toll changed, e.g. "died of wounds" (required).')
-@click.option("--recorded", metavar="DATE", help="When it was recorded: YYYY-MM-DD[THH:MM[:SS]] (default: now, local time).")
+@click.option("--recorded", metavar="DATE", help="When it was recorded: YYYY-MM-DD[THH:MM[:SS]], with an offset (+03:00, Z) or a zone"
+              " (' Asia/Damascus'); without, in reportgen.toml's timezone (default UTC). Default: now.")
 @click.option("--correction", is_flag=True, help="Allow figures to fall: the revision corrects an error.")
 @pass_ctx
 @one_line_errors
@@ -424,7 +425,7 @@ def revise_command(
     store = ctx.store()
     changes = parse_changes(list(killed), list(injured))
     revisions = revise(store, ctx.profile(store), incident_id, changes, reason, recorded_at=recorded,
-                       correction=correction, recorded_by=ctx.config.recorded_by)
+                       correction=correction, recorded_by=ctx.config.recorded_by, zone=ctx.config.timezone)
     for rev in revisions:
         label = f"{rev.category}/{rev.subgroup}" if rev.subgroup else rev.category
         click.echo(f"{rev.incident_id}: {label} killed {rev.killed_old} -> {rev.killed_new},"
