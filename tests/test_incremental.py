@@ -312,6 +312,17 @@ def test_a_versions_folder_symlinked_outside_is_refused_before_rendering(sample_
     assert list(outside.iterdir()) == []
 
 
+def test_a_bulletin_folder_linked_to_another_is_refused_in_one_line(cli, sample_db, out):
+    may = snapshot(out / "2023" / "05")
+    shutil.rmtree(out / "2023" / "06")
+    (out / "2023" / "06").symlink_to("05")  # ln -s 05 output/2023/06
+    done = cli("--db", sample_db, "build", "--output", out)
+    assert done.exit_code == 1
+    assert done.stderr.startswith(f"reportgen: error: {out / '2023' / '06'}: a symlink inside the output folder")
+    assert len(done.stderr.splitlines()) == 1
+    assert snapshot(out / "2023" / "05") == may
+
+
 def test_one_build_at_a_time_per_output_folder(sample_store, profile, out):
     found = plan(sample_store, profile, out, force=True)
     with output_lock(out), pytest.raises(ReportgenError, match="another build is writing there"):
