@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +75,8 @@ def one_line_errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
+        except BrokenPipeError:
+            raise  # the reader went away: ``ReportgenGroup.invoke`` ends quietly
         except Exception as exc:
             message = one_line_message(exc)
             if message is None:
@@ -81,6 +84,29 @@ def one_line_errors(func):
             _fail(message, getattr(exc, "exit_code", 1))
 
     return wrapper
+
+
+class ReportgenGroup(click.Group):
+    """The command group; a reader of standard output that goes away (``reportgen history ID | head -1``)
+    ends the command quietly with status 0, as Python's documentation on SIGPIPE recommends."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
+            return result
+        except BrokenPipeError:
+            quiet_stdout()
+            sys.exit(0)
+
+
+def quiet_stdout() -> None:
+    """Point standard output at the null device, so that Python's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no real file descriptor (a test runner's capture)
+        pass
 
 
 def one_line_message(exc: Exception) -> str | None:
@@ -155,7 +181,7 @@ def examples(*lines: str) -> str:
     return "Examples:\n\n\b\n" + "\n".join(f"  {line}" for line in lines)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]},
+@click.group(cls=ReportgenGroup, context_settings={"help_option_names": ["-h", "--help"]},
              epilog=examples("reportgen demo", "reportgen --db reportgen.db tally --year 2023"))
 @click.option("--db", metavar="FILE|URL",
               help="Database file or PostgreSQL URL (default: reportgen.toml's db, $REPORTGEN_DB or ./reportgen.db).")
@@ -401,7 +427,8 @@ class BuildProgress:
 @click.option("--killed", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number killed (repeatable).")
 @click.option("--injured", multiple=True, metavar="CATEGORY[/SUBGROUP]=N", help="The new number injured (repeatable).")
 @click.option("--reason", metavar="TEXT", default="", help='Why the toll changed, e.g. "died of wounds" (required).')
-@click.option("--recorded", metavar="DATE", help="When it was recorded: YYYY-MM-DD[THH:MM[:SS]] (default: now, local time).")
+@click.option("--recorded", metavar="DATE", help="When it was recorded: YYYY-MM-DD[THH:MM[:SS]], with an offset (+03:00, Z) or a zone"
+              " (' Asia/Damascus'); without, in reportgen.toml's timezone (default UTC). Default: now.")
 @click.option("--correction", is_flag=True, help="Allow figures to fall: the revision corrects an error.")
 @pass_ctx
 @one_line_errors
@@ -415,7 +442,7 @@ def revise_command(
     store = ctx.store()
     changes = parse_changes(list(killed), list(injured))
     revisions = revise(store, ctx.profile(store), incident_id, changes, reason, recorded_at=recorded,
-                       correction=correction, recorded_by=ctx.config.recorded_by)
+                       correction=correction, recorded_by=ctx.config.recorded_by, zone=ctx.config.timezone)
     for rev in revisions:
         label = f"{rev.category}/{rev.subgroup}" if rev.subgroup else rev.category
         click.echo(f"{rev.incident_id}: {label} killed {rev.killed_old} -> {rev.killed_new},"
@@ -435,9 +462,9 @@ def history_command(ctx: Context, incident_id: str, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(item.to_dict(), indent=2, ensure_ascii=False))
         return
-    from rich.console import Console
+    from .console import stdout_console
 
-    console = Console(highlight=False)
+    console = stdout_console(highlight=False)
     for table in history_tables(item):
         console.print(table)
 

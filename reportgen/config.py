@@ -26,6 +26,7 @@ class Config:
     output: str = "output"
     organisation: str | None = None  # overrides the profile's, for PDF metadata
     recorded_by: str | None = None  # who records revisions
+    timezone: str | None = None  # the zone of a recording time given without offset or zone (default UTC)
     source: str = "defaults"
 
     def with_overrides(self, **options: str | None) -> Config:

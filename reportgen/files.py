@@ -4,8 +4,10 @@ A file is written to a temporary file in its own folder, flushed to disk,
 given the mode the umask allows, renamed over the old one, and the rename
 itself made durable: a reader sees the old file or the new one, never half of
 one, and a crash loses neither. A symlink at the target is replaced, never
-written through; inside an output folder (``root``) one that leads outside it
-is refused. A file whose content would not change is left alone, its time
+written through; inside an output folder (``root``) any symlink is refused
+(one leading outside would write there; one leading inside, say ``2023/06``
+to ``05``, would make one bulletin overwrite another). The root itself may be
+a link. A file whose content would not change is left alone, its time
 kept (what Sphinx's ``FileAvoidWrite`` does). One build at a time holds an
 output folder (``output_lock``), and it removes the temporary files a stopped
 build left (``remove_leftovers``).
@@ -30,7 +32,7 @@ from .errors import ReportgenError
 
 
 class UnsafeOutput(ReportgenError):
-    """An output path that would write outside the output folder."""
+    """An output path that would write outside the output folder, or through a symlink inside it."""
 
 
 def _read_umask() -> int:
@@ -55,7 +57,7 @@ FOLDER_MODE = 0o777 & ~UMASK  # what mkdir() would give; mkdtemp's 0700 likewise
 
 
 def output_folder(root: str | Path, parts: Iterable[str]) -> Path:
-    """``root/parts...``, created; refused if any part is a symlink that leads outside ``root``."""
+    """``root/parts...``, created; refused if any part is a symlink."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     path = root
@@ -69,12 +71,21 @@ def output_folder(root: str | Path, parts: Iterable[str]) -> Path:
 
 
 def check_inside(path: str | Path, root: str | Path) -> None:
-    """Refuse ``path`` when it is a symlink that leads outside ``root`` (any other path passes)."""
-    if not os.path.islink(path):
+    """Refuse ``path`` when it is a symlink under the output folder ``root`` (any other path passes)."""
+    if not os.path.islink(path) or os.path.abspath(path) == os.path.abspath(root):
         return
     real, real_root = os.path.realpath(path), os.path.realpath(root)
     if os.path.commonpath([real, real_root]) != real_root:
         raise UnsafeOutput(f"{path}: a symlink that leads outside {root} ({real}); refusing to write through it")
+    raise UnsafeOutput(f"{path}: a symlink inside the output folder {root} (to {os.readlink(path)});"
+                       " refusing to write through it (one bulletin would overwrite another)")
+
+
+def check_no_symlinks(root: str | Path) -> None:
+    """Refuse the output folder ``root`` when any path under it is a symlink (the first found is named)."""
+    for folder, dirs, files in os.walk(root):  # links are listed, never followed
+        for name in sorted([*dirs, *files]):
+            check_inside(os.path.join(folder, name), root)
 
 
 # -- writing ----------------------------------------------------------------------------

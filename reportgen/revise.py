@@ -12,8 +12,9 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ReportgenError, shown
 from .ingest import fields
@@ -69,6 +70,7 @@ def plan_revisions(
     recorded_by: str | None = "",
     where: Where | None = None,
     earlier: Sequence[Revision] = (),
+    zone: str | None = None,
 ) -> list[Revision]:
     """The revisions that ``changes`` make, checked; nothing is written.
 
@@ -84,7 +86,7 @@ def plan_revisions(
         raise _no_such_incident(where, store, incident_id)
     reason = fields.text(where, f"{dash}reason", reason, required=True)
     recorded_by = fields.text(where, "recorded_by", recorded_by or "")
-    recorded_at = _recorded_at(where, dash, recorded_at, incident, [*store.revisions_of(incident_id), *earlier])
+    recorded_at = _recorded_at(where, dash, recorded_at, incident, [*store.revisions_of(incident_id), *earlier], zone)
     if not changes:
         raise where.error(f"{dash}killed", f"expected at least one {dash}killed or {dash}injured change")
     before = _current(incident, earlier)
@@ -110,20 +112,68 @@ def _no_such_incident(where: Where, store: Store, incident_id: str) -> Reportgen
     return where.error("incident_id", f"no such incident {shown(incident_id)} in {store.path}")
 
 
+# -- one clock ----------------------------------------------------------------
+
+TOLERANCE = timedelta(minutes=5)  # a clock a little ahead is not "in the future"
+_ZONED = re.compile(r"(?P<when>[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}(?::[0-9]{2})?)?)"
+                    r"(?:(?P<offset>Z|[+-][0-9]{2}:?[0-9]{2})| +(?P<zone>[A-Za-z][A-Za-z0-9_+/-]*))?")
+
+
+def zone_info(where: Where, field: str, name: str) -> tzinfo:
+    """The time zone ``name`` (``UTC``, ``Asia/Damascus``), refused in one line when unknown."""
+    if name.upper() in ("UTC", "Z"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise where.error(field, f"unknown time zone {shown(name)}; expected a name like UTC or Asia/Damascus") from None
+
+
+def recorded_time(where: Where, field: str, value: str, zone: str | None = None) -> str:
+    """A recording time as stored: ``YYYY-MM-DDTHH:MM:SS`` in UTC (a bare date stays a date).
+
+    ``value`` may carry an offset (``2023-06-26T10:00+03:00``, ``...Z``) or a
+    zone name after a space (``2023-06-26T10:00 Asia/Damascus``); a time
+    without either is read in ``zone`` (default UTC). Never after now (UTC,
+    with a few minutes' tolerance).
+    """
+    m = _ZONED.fullmatch(value.strip()) if isinstance(value, str) else None
+    expected = "YYYY-MM-DD[THH:MM[:SS]][+HH:MM|Z| ZONE]"
+    if not m:
+        raise where.error(field, f"expected a date {expected}, got {shown(value)}")
+    local = fields.iso_date(where, field, m["when"], allow_time=True)
+    now = datetime.now(UTC)
+    if "T" not in local:
+        if m["offset"] or m["zone"]:
+            raise where.error(field, f"expected a time of day with an offset or zone, got {shown(value)}")
+        if date.fromisoformat(local) > (now + TOLERANCE).date():
+            raise where.error(field, f"expected a date between 1900 and {now.date()} (today, UTC), got {local}")
+        return local
+    if m["offset"]:
+        offset = "+00:00" if m["offset"] == "Z" else m["offset"]
+        when = datetime.fromisoformat(local + (offset if ":" in offset else f"{offset[:3]}:{offset[3:]}"))
+    else:
+        when = datetime.fromisoformat(local).replace(tzinfo=zone_info(where, field, m["zone"] or zone or "UTC"))
+    instant = when.astimezone(UTC)
+    if instant > now + TOLERANCE:
+        raise where.error(field, f"expected a date between 1900 and now ({now:%Y-%m-%dT%H:%M:%S} UTC), got {shown(value)}")
+    return instant.strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def _dash(where: Where) -> str:
     """Options on the command line are ``--killed``; columns in a file are ``killed``."""
     return "--" if where.file == COMMAND_LINE else ""
 
 
-def _recorded_at(where: Where, dash: str, value: str | None, incident: Incident, revisions: list[Revision]) -> str:
-    """When the revision was recorded: given, or now (local time); never in the future, never before what it revises.
+def _recorded_at(where: Where, dash: str, value: str | None, incident: Incident, revisions: list[Revision],
+                 zone: str | None = None) -> str:
+    """When the revision was recorded, in UTC: given, or now; never in the future, never before what it revises.
 
     As-of reconstruction undoes revisions in the order they were recorded, so a
-    revision may not be dated before the incident or its latest revision.
+    revision may not be recorded before one already recorded for the incident.
     """
     field = f"{dash}recorded"
-    value = value or datetime.now().strftime("%Y-%m-%dT%H:%M:%S")
-    recorded = fields.iso_date(where, field, value, allow_time=True, latest=date.today())
+    recorded = recorded_time(where, field, value, zone) if value else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
     first = max(incident.date, incident.recorded_at[:10])
     if recorded[:10] < first:
         raise where.error(field, f"expected a date on or after the incident's date and recording ({first}), got {recorded}")
@@ -199,9 +249,11 @@ def _check_subgroups(where: Where, dash: str, after: dict[Key, Figures]) -> None
 
 
 def revise(store: Store, profile: Profile, incident_id: str, changes: list[TollChange], reason: str, recorded_at: str | None = None,
-           correction: bool = False, recorded_by: str | None = "", where: Where | None = None) -> list[Revision]:
+           correction: bool = False, recorded_by: str | None = "", where: Where | None = None,
+           zone: str | None = None) -> list[Revision]:
     """Check and append the revisions in one transaction (see ``plan_revisions``); return them."""
-    revisions = plan_revisions(store, profile, incident_id, changes, reason, recorded_at, correction, recorded_by, where)
+    revisions = plan_revisions(store, profile, incident_id, changes, reason, recorded_at, correction, recorded_by, where,
+                               zone=zone)
     store.add_revisions(revisions, profile)
     return revisions
 

@@ -11,7 +11,7 @@ from reportgen.build.gather import gather
 from reportgen.build.jobs import Job, data_months, plan_jobs
 from reportgen.build.outputs import check_output, write_outputs
 from reportgen.errors import ReportgenError
-from reportgen.files import UnsafeOutput, output_folder, write_atomic
+from reportgen.files import UnsafeOutput, check_no_symlinks, output_folder, write_atomic
 from reportgen.periods import month_scope, year_scope
 from reportgen.store import open_store
 
@@ -167,12 +167,23 @@ def test_a_symlinked_file_leading_outside_is_refused_and_its_target_untouched(tm
     assert (folder / "bulletin.pdf").is_symlink()
 
 
-def test_a_symlink_that_stays_inside_the_output_is_followed(tmp_path):
+def test_a_symlink_that_stays_inside_the_output_is_refused_too(tmp_path):
     root = tmp_path / "output"
     (root / "archive" / "2023").mkdir(parents=True)
     (root / "2023").symlink_to(root / "archive" / "2023")
-    write_outputs(root, Job("year", year_scope(2023)), {"bulletin.txt": b"y"})
-    assert (root / "archive" / "2023" / "year" / "bulletin.txt").read_bytes() == b"y"
+    with pytest.raises(UnsafeOutput, match="a symlink inside the output folder") as caught:
+        write_outputs(root, Job("year", year_scope(2023)), {"bulletin.txt": b"y"})
+    assert str(caught.value).startswith(f"{root / '2023'}: ") and "\n" not in str(caught.value)
+    assert list((root / "archive" / "2023").iterdir()) == []
+
+
+def test_a_symlink_anywhere_under_the_output_is_found(tmp_path):
+    root = tmp_path / "output"
+    (root / "2023" / "05").mkdir(parents=True)
+    check_no_symlinks(root)
+    (root / "2023" / "05" / "extra").symlink_to(tmp_path)
+    with pytest.raises(UnsafeOutput, match="extra: a symlink that leads outside"):
+        check_no_symlinks(root)
 
 
 def test_the_output_root_may_itself_be_a_link(tmp_path):

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from stores import revision_count, shown
@@ -107,6 +113,83 @@ def test_history_table_shows_revisions_and_current_figures(cli, db):
     assert all("4 -> 5" in row and "18 -> 17" in row and "2023-06-26" in row for row in rows)
     assert "combatants/national-defence" in rows[1]
     assert "current figures" in result.stdout
+
+
+REPORTGEN = [sys.executable, "-m", "reportgen.cli"]  # the command, in a process of its own
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_history_into_a_pipe_closed_early_exits_0_quietly(db, fmt):
+    args = [*REPORTGEN, "--db", str(db), "history", SHAJIRY, "--format", fmt]
+    child = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    child.stdout.close()  # the reader is gone before the command writes a byte
+    error = child.stderr.read().decode()
+    assert child.wait(timeout=120) == 0, error
+    assert error == ""
+
+
+def test_history_piped_into_head_exits_0(db):
+    line = " ".join(["set -o pipefail;", *REPORTGEN, "--db", f"'{db}'", "history", SHAJIRY, "--format", "json", "| head -1"])
+    done = subprocess.run(["bash", "-c", line], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "{\n", "")
+
+
+# -- one clock: recording times in UTC --------------------------------------------------------
+
+
+def reportgen(db, *args: str, tz: str = "UTC", config: Path | None = None) -> subprocess.CompletedProcess:
+    """The command in a process of its own, with the machine's time zone ``tz``."""
+    options = ["--config", str(config)] if config else []
+    return subprocess.run([*REPORTGEN, "--db", str(db), *options, *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "TZ": tz})
+
+
+def recorded(db) -> list[str]:
+    return [r["recorded_at"] for r in json.loads(reportgen(db, "history", SHAJIRY, "--format", "json").stdout)["revisions"]]
+
+
+def test_now_is_recorded_in_utc_whatever_the_machine_s_zone(db):
+    before = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    first = reportgen(db, "revise", SHAJIRY, "--killed", "combatants=6", "--reason", "a", tz="Pacific/Kiritimati")
+    assert first.returncode == 0, first.stderr
+    second = reportgen(db, "revise", SHAJIRY, "--killed", "combatants=7", "--reason", "b", tz="UTC")
+    assert second.returncode == 0, second.stderr
+    after = datetime.now(UTC).replace(tzinfo=None)
+    times = [datetime.fromisoformat(t) for t in recorded(db)[-4:]]
+    assert all(before <= t <= after for t in times), times
+
+
+@pytest.mark.parametrize(("given", "tz", "zone", "stored"), [
+    ("2023-06-28T10:00+03:00", "Pacific/Kiritimati", None, "2023-06-28T07:00:00"),
+    ("2023-06-28T10:00:30Z", "Asia/Tokyo", None, "2023-06-28T10:00:30"),
+    ("2023-06-28T10:00 Asia/Damascus", "UTC", None, "2023-06-28T07:00:00"),
+    ("2023-06-28T10:00", "Asia/Tokyo", None, "2023-06-28T10:00:00"),  # the machine's zone plays no part
+    ("2023-06-28T10:00", "UTC", "Asia/Damascus", "2023-06-28T07:00:00"),  # reportgen.toml's timezone
+    ("2023-06-28", "Pacific/Kiritimati", "Asia/Damascus", "2023-06-28"),
+])
+def test_recorded_takes_an_offset_or_a_zone_and_stores_utc(db, tmp_path, given, tz, zone, stored):
+    config = tmp_path / "reportgen.toml"
+    config.write_text(f'timezone = "{zone}"\n' if zone else "", encoding="utf-8")
+    done = reportgen(db, "revise", SHAJIRY, "--killed", "combatants=6", "--reason", "r", "--recorded", given, tz=tz,
+                     config=config)
+    assert done.returncode == 0, done.stderr
+    assert recorded(db)[-1] == stored
+
+
+def test_in_the_future_means_after_now_in_utc(db):
+    now = datetime.now(UTC)
+    kiritimati = (now - timedelta(minutes=1)).astimezone(ZoneInfo("Pacific/Kiritimati")).strftime("%Y-%m-%dT%H:%M")
+    done = reportgen(db, "revise", SHAJIRY, "--killed", "combatants=6", "--reason", "r", "--recorded",
+                     f"{kiritimati} Pacific/Kiritimati", tz="UTC")
+    assert done.returncode == 0, done.stderr  # tomorrow's date there, but not after now
+    later = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    refused = reportgen(db, "revise", SHAJIRY, "--killed", "combatants=7", "--reason", "r", "--recorded", later,
+                        tz="Pacific/Kiritimati")
+    assert refused.returncode == 1 and "--recorded: expected a date between 1900 and now" in refused.stderr
+    unknown = reportgen(db, "revise", SHAJIRY, "--killed", "combatants=7", "--reason", "r", "--recorded",
+                        "2023-06-28T10:00 Mars/Olympus")
+    assert unknown.returncode == 1 and "unknown time zone 'Mars/Olympus'" in unknown.stderr
 
 
 def test_history_at_80_columns_keeps_each_category_on_one_line(cli, db):

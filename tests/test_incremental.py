@@ -238,6 +238,33 @@ def test_without_a_usable_manifest_everything_is_built_again(sample_store, profi
     assert todo(plan(sample_store, profile, out)) == [(f, [NEW]) for f in FOLDERS]
 
 
+def _malformed(out: Path, **changes) -> str:
+    """The manifest under ``out`` with June's entry changed by ``changes``."""
+    body = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
+    body["bulletins"]["2023/06"].update(changes)
+    return json.dumps(body)
+
+
+@slow
+@pytest.mark.parametrize(("manifest", "rebuilt"), [
+    (lambda out: '{"format": 1, "bulletins": []}', FOLDERS),
+    (lambda out: _malformed(out, revisions=5), ["2023/06"]),
+    (lambda out: _malformed(out, running="x"), ["2023/06"]),
+    (lambda out: _malformed(out, notes=[{"generated": 1}]), ["2023/06"]),
+    (lambda out: _malformed(out, stats={"bulletin.html": None}), ["2023/06"]),
+])
+def test_a_malformed_manifest_is_treated_as_unreadable_and_the_bulletins_built_again(cli, sample_db, out, manifest,
+                                                                                     rebuilt):
+    (out / MANIFEST_NAME).write_text(manifest(out), encoding="utf-8")
+    done = cli("--db", sample_db, "build", "--output", out)
+    assert done.exit_code == 0, done.output
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"{out / MANIFEST_NAME}: ") and "malformed" in lines[0]
+    assert lines[1:] == [f"{f}: new" for f in rebuilt] + [f"{len(FOLDERS) - len(rebuilt)} unchanged"]
+    again = cli("--db", sample_db, "build", "--output", out)
+    assert again.stdout == "7 unchanged\n" and load_manifest(out).problem == ""
+
+
 def test_rows_that_changed_without_changing_the_summaries_build_nothing(sample_store, profile, out):
     body = json.loads((out / MANIFEST_NAME).read_text(encoding="utf-8"))
     real = body["bulletins"]["2023/03"]["sources"]
@@ -283,6 +310,17 @@ def test_a_versions_folder_symlinked_outside_is_refused_before_rendering(sample_
     with pytest.raises(UnsafeOutput, match="leads outside"):
         run_build(sample_store, profile, found, out, RenderSettings(profile))
     assert list(outside.iterdir()) == []
+
+
+def test_a_bulletin_folder_linked_to_another_is_refused_in_one_line(cli, sample_db, out):
+    may = snapshot(out / "2023" / "05")
+    shutil.rmtree(out / "2023" / "06")
+    (out / "2023" / "06").symlink_to("05")  # ln -s 05 output/2023/06
+    done = cli("--db", sample_db, "build", "--output", out)
+    assert done.exit_code == 1
+    assert done.stderr.startswith(f"reportgen: error: {out / '2023' / '06'}: a symlink inside the output folder")
+    assert len(done.stderr.splitlines()) == 1
+    assert snapshot(out / "2023" / "05") == may
 
 
 def test_one_build_at_a_time_per_output_folder(sample_store, profile, out):

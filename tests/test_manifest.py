@@ -28,7 +28,7 @@ def entry(**changes) -> BulletinRecord:
 
 def test_a_manifest_reads_back_what_was_written(tmp_path):
     manifest = Manifest()
-    manifest.record(("2023", "06"), entry(running=[["total", "", "", "", "", 5]], revisions=["abc"], notes=[{"x": 1}]))
+    manifest.record(("2023", "06"), entry(running=[["total", "", "", "", "", 5]], revisions=["abc"], notes=[NOTE]))
     (tmp_path / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
     again = load_manifest(tmp_path)
     assert again.problem == "" and again.entries == manifest.entries
@@ -61,7 +61,53 @@ def test_a_malformed_entry_is_dropped_and_the_others_kept(tmp_path):
     body = {"format": FORMAT, "bulletins": {"2023/05": good, "2023/06": {"sources": 3}, "2023/07": "junk",
                                             "2023/08": {**good, "files": ["not", "a", "dict"]}}}
     (tmp_path / MANIFEST_NAME).write_text(json.dumps(body), encoding="utf-8")
-    assert list(load_manifest(tmp_path).entries) == ["2023/05"]
+    found = load_manifest(tmp_path)
+    assert list(found.entries) == ["2023/05"]
+    assert "2023/06 malformed (sources: expected text)" in found.problem
+    assert "2023/08 malformed (files: expected an object)" in found.problem
+
+
+CHANGE = {"part": "period", "figure": "total", "region": "", "region_name": "", "category": "", "subgroup": "",
+          "old": 3, "new": 4}
+REASON = {"incident_id": "2023-06-018", "date": "2023-06-02", "location": "Palmyra", "category": "combatants",
+          "subgroup": "", "killed_old": 3, "killed_new": 4, "injured_old": 0, "injured_new": 0, "reason": "died",
+          "correction": False, "recorded_at": "2023-06-27T00:00:00+00:00"}
+NOTE = {"generated": "2023-06-30", "version": 1, "previous_generated": "2023-06-28", "changes": [CHANGE],
+        "reasons": [REASON]}
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"revisions": 5}, "revisions: expected a list"),
+    ({"revisions": [5]}, "revisions[0]: expected text"),
+    ({"running": "x"}, "running: expected a list"),
+    ({"running": ["x"]}, "running[0]: expected [figure"),
+    ({"running": [["total", "", "", "", "", "5"]]}, "running[0]: expected [figure"),
+    ({"running": [["total", "", "", "", "", True]]}, "running[0]: expected [figure"),
+    ({"stats": {"bulletin.html": "big"}}, "stats.bulletin.html: expected [size, mtime]"),
+    ({"inputs": {"templates": None}}, "inputs.templates: expected text"),
+    ({"generated": 20230630}, "generated: expected text"),
+    ({"notes": {"x": 1}}, "notes: expected a list"),
+    ({"notes": [{"x": 1}]}, "notes[0].generated: expected str"),
+    ({"notes": [{**NOTE, "version": "1"}]}, "notes[0].version: expected int"),
+    ({"notes": [{**NOTE, "changes": [{**CHANGE, "old": "3"}]}]}, "notes[0].changes[0].old: expected int"),
+    ({"notes": [{**NOTE, "reasons": [{**REASON, "correction": 0}]}]}, "notes[0].reasons[0].correction: expected bool"),
+    ({"notes": [{**NOTE, "reasons": [{k: v for k, v in REASON.items() if k != "reason"}]}]},
+     "notes[0].reasons[0].reason: expected a value"),
+])
+def test_every_field_of_an_entry_is_checked_when_loading(tmp_path, changes, problem):
+    body = {"format": FORMAT, "bulletins": {"2023/05": entry(notes=[NOTE]).to_dict(), "2023/06": {**entry().to_dict(), **changes}}}
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps(body), encoding="utf-8")
+    found = load_manifest(tmp_path)
+    assert list(found.entries) == ["2023/05"]
+    assert found.problem == f"{tmp_path / MANIFEST_NAME}: 2023/06 malformed ({problem}" + found.problem.split(problem)[1]
+
+
+@pytest.mark.parametrize("bulletins", [[], None, "x", 5])
+def test_bulletins_that_are_not_an_object_make_the_whole_manifest_unusable(tmp_path, bulletins):
+    (tmp_path / MANIFEST_NAME).write_text(json.dumps({"format": FORMAT, "bulletins": bulletins}), encoding="utf-8")
+    found = load_manifest(tmp_path)
+    assert found.entries == {}
+    assert found.problem == f"{tmp_path / MANIFEST_NAME}: malformed (bulletins: expected an object)"
 
 
 # -- the files a bulletin wrote --------------------------------------------------------------

@@ -598,6 +598,21 @@ def test_status_compares_the_built_copy_with_what_a_build_would_write_now(server
     shutil.rmtree(project / "output")
 
 
+@pytest.mark.parametrize("manifest", ['{"format": 1, "bulletins": []}', "revisions", "running"])
+def test_status_with_a_malformed_manifest_answers_unrecorded_never_an_error(sample_store, profile, tmp_path, manifest):
+    settings = RenderSettings(profile)
+    june = [j for j in plan_jobs(sample_store) if j.key == "2023-06"]
+    build(sample_store, profile, june, tmp_path, settings)
+    path = tmp_path / "reportgen-manifest.json"
+    if not manifest.startswith("{"):
+        body = json.loads(path.read_text(encoding="utf-8"))
+        body["bulletins"]["2023/06"][manifest] = 5 if manifest == "revisions" else "x"
+        manifest = json.dumps(body)
+    path.write_text(manifest, encoding="utf-8")
+    found = built_status(sample_store, profile, settings, june[0], tmp_path)
+    assert (found.state, found.reason) == ("stale", "unrecorded")
+
+
 # -- data changes ---------------------------------------------------------------------------------
 
 

@@ -20,22 +20,27 @@ notes) and a digest of every file written, so a file changed or deleted by hand
 is noticed. Never the database's location or password.
 
 The file is JSON with a ``format`` number. A missing manifest, one that cannot
-be read, or one of another format means a full rebuild, never a failure.
+be read, or one of another format means a full rebuild, never a failure. Every
+entry is checked field by field when the file is loaded (``check_entry``): a
+malformed one is left out, so its bulletin is built again, and the manifest's
+``problem`` says which and why.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..files import check_inside, write_atomic
+from ..rows import RevisionRow
 from .fingerprints import file_digest
 from .reasons import INPUTS
+from .versions import FigureChange
 
 FORMAT = 1
 MANIFEST_NAME = "reportgen-manifest.json"
@@ -62,13 +67,12 @@ class BulletinRecord:
         return dict(vars(self))  # its fields hold JSON values only: no copy needed
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> BulletinRecord:
+    def from_dict(cls, d: object) -> BulletinRecord:
+        """The record ``d`` describes; ``MalformedEntry`` (saying which field) unless every field has its type."""
+        check_entry(d)
+        assert isinstance(d, dict)
         names = {f.name for f in fields(cls)}
-        entry = cls(**{k: v for k, v in d.items() if k in names})
-        if not (isinstance(entry.sources, str) and isinstance(entry.data, str) and isinstance(entry.inputs, dict)
-                and isinstance(entry.files, dict) and isinstance(entry.stats, dict)):
-            raise TypeError("malformed entry")
-        return entry
+        return cls(**{k: v for k, v in d.items() if k in names})
 
     def input_reasons(self, inputs: dict[str, str]) -> list[str]:
         """The inputs besides the data that differ from the recorded ones."""
@@ -86,6 +90,80 @@ class BulletinRecord:
             if [st.st_size, st.st_mtime_ns] != self.stats.get(name) and _safe_digest(folder / name) != recorded:
                 changed.append(name)
         return missing, changed
+
+
+# -- what a well-formed entry holds ------------------------------------------------------
+
+
+class MalformedEntry(ValueError):
+    """A manifest entry, or a part of it, that does not have the shape this reportgen writes."""
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+_TYPES: dict[str, Callable[[object], bool]] = {
+    "str": lambda v: isinstance(v, str), "int": _is_int, "bool": lambda v: isinstance(v, bool)}
+
+
+def _need(ok: bool, where: str, expected: str) -> None:
+    if not ok:
+        raise MalformedEntry(f"{where}: expected {expected}")
+
+
+def _check_map(value: object, where: str, item: Callable[[object], bool], expected: str) -> None:
+    _need(isinstance(value, dict), where, "an object")
+    assert isinstance(value, dict)
+    for key, v in value.items():
+        _need(item(v), f"{where}.{key}", expected)
+
+
+def _check_list(value: object, where: str, check: Callable[[object, str], None]) -> None:
+    _need(isinstance(value, list), where, "a list")
+    assert isinstance(value, list)
+    for i, item in enumerate(value):
+        check(item, f"{where}[{i}]")
+
+
+def _check_record(value: object, where: str, cls: type) -> None:
+    """A JSON object with every field of the dataclass ``cls``, each of its type (str, int or bool)."""
+    _need(isinstance(value, dict), where, "an object")
+    assert isinstance(value, dict)
+    for f in fields(cls):
+        _need(f.name in value, f"{where}.{f.name}", "a value")
+        _need(_TYPES[str(f.type)](value[f.name]), f"{where}.{f.name}", str(f.type))
+
+
+def _check_figure(value: object, where: str) -> None:
+    """One of ``versions.figures``: five texts and a number."""
+    ok = isinstance(value, list) and len(value) == 6 and all(isinstance(v, str) for v in value[:5]) and _is_int(value[5])
+    _need(ok, where, "[figure, region, name, category, subgroup, number]")
+
+
+def _check_note(value: object, where: str) -> None:
+    """One of ``versions.Note.to_dict``."""
+    _need(isinstance(value, dict), where, "an object")
+    assert isinstance(value, dict)
+    for name, check in (("generated", _TYPES["str"]), ("version", _is_int), ("previous_generated", _TYPES["str"])):
+        _need(check(value.get(name)), f"{where}.{name}", "str" if name != "version" else "int")
+    _check_list(value.get("changes"), f"{where}.changes", lambda v, w: _check_record(v, w, FigureChange))
+    _check_list(value.get("reasons"), f"{where}.reasons", lambda v, w: _check_record(v, w, RevisionRow))
+
+
+def check_entry(d: object) -> None:
+    """Raise ``MalformedEntry`` unless ``d`` is a manifest entry as ``BulletinRecord.to_dict`` writes it."""
+    _need(isinstance(d, dict), "entry", "an object")
+    assert isinstance(d, dict)
+    for name in ("sources", "data", "generated"):
+        _need(isinstance(d.get(name), str), name, "text")
+    _check_map(d.get("inputs"), "inputs", _TYPES["str"], "text")
+    _check_map(d.get("files"), "files", _TYPES["str"], "text")
+    _check_map(d.get("stats"), "stats", lambda v: isinstance(v, list) and len(v) == 2 and all(map(_is_int, v)),
+               "[size, mtime]")
+    _check_list(d.get("running", []), "running", _check_figure)
+    _check_list(d.get("revisions", []), "revisions", lambda v, w: _need(isinstance(v, str), w, "text"))
+    _check_list(d.get("notes", []), "notes", _check_note)
 
 
 def _safe_digest(path: Path) -> str:
@@ -157,10 +235,13 @@ def load_manifest(root: str | Path) -> Manifest:
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         found = body.get("format") if isinstance(body, dict) else None
         return Manifest(problem=f"{path}: format {found!r}, this reportgen writes format {FORMAT}")
-    entries = {}
-    for key, value in (body.get("bulletins") or {}).items():
+    bulletins = body.get("bulletins", {})
+    if not isinstance(bulletins, dict):
+        return Manifest(problem=f"{path}: malformed (bulletins: expected an object)")
+    entries, dropped = {}, []
+    for key, value in bulletins.items():
         try:
             entries[key] = BulletinRecord.from_dict(value)
-        except (TypeError, AttributeError):
-            continue  # that bulletin is rebuilt
-    return Manifest(entries)
+        except MalformedEntry as exc:
+            dropped.append(f"{key} malformed ({exc})")  # that bulletin is rebuilt
+    return Manifest(entries, f"{path}: {'; '.join(dropped)}" if dropped else "")

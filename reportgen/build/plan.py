@@ -134,7 +134,8 @@ def plan_lines(plan: BuildPlan) -> list[str]:
     """What a build does and why, one line per bulletin built, then the strays and the count of the rest."""
     from ..wording import noun
 
-    lines = [f"{plan.manifest.problem}: building everything again"] if plan.manifest.problem else []
+    again = "building those bulletins again" if plan.manifest.entries else "building everything again"
+    lines = [f"{plan.manifest.problem}: {again}"] if plan.manifest.problem else []
     for step in plan.todo:
         words = [WORDS[r] for r in step.reasons if r in WORDS]
         words += [f"{noun(len(step.missing), 'file', 'files')} missing ({', '.join(step.missing)})"] if step.missing else []

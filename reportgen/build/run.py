@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from ..files import output_folder, output_lock, remove_leftovers, write_atomic
+from ..files import check_no_symlinks, output_folder, output_lock, remove_leftovers, write_atomic
 from ..profile import Profile
 from ..store import Store
 from .fingerprints import data_digest
@@ -81,10 +81,11 @@ def run_build(store: Store, profile: Profile, plan: BuildPlan, output: str | Pat
 
 
 def check_outputs(plan: BuildPlan, output: str | Path) -> None:
-    """Refuse, before anything is rendered, a manifest or a bulletin's file that leads outside ``output``."""
+    """Refuse, before anything is rendered, any symlink under ``output`` (the manifest, a bulletin's folder or file)."""
     from ..render import OUTPUT_NAMES
 
     check_manifest_path(output)
+    check_no_symlinks(output)
     for step in plan.todo:
         check_output(output, step.job, [*OUTPUT_NAMES, VERSIONS])
 

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..check import Finding
+from ..console import stdout_console
 from .from_text import Plan
 from .result import Reading
 
@@ -30,7 +31,7 @@ def plain(value: object) -> Text:
 
 
 def console() -> Console:
-    return Console(markup=False, highlight=False, emoji=False, soft_wrap=True)
+    return stdout_console(markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 
 def _heading(reading: Reading) -> Text:
