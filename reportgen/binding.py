@@ -112,10 +112,9 @@ def check_compatible(where: str, binding: Binding, profile: Profile) -> None:
     found = differences(binding.taxonomy, new)
     if not found:
         return
-    shown = "; ".join(found[:SHOWN_DIFFERENCES]) + ("; ..." if len(found) > SHOWN_DIFFERENCES else "")
     raise ReportgenError(
         f"{where}: this database holds incidents of profile {_named(binding.name, binding.source)};"
-        f" profile {_named(profile.name, source_of(profile))} has another taxonomy ({shown});"
+        f" profile {_named(profile.name, source_of(profile))} has another taxonomy ({_shown(found)});"
         f" use a compatible profile or another database"
     )
 
@@ -123,16 +122,20 @@ def check_compatible(where: str, binding: Binding, profile: Profile) -> None:
 def check_holdings(where: str, held: dict, profile: Profile) -> None:
     """Refuse, in one line, a profile that does not know every key the data of a database that
     records no profile holds (one filled before databases recorded their profile): its regions,
-    categories and subgroups, and perpetrators."""
+    categories and subgroups, and perpetrators. A part the data leaves empty (or, as kinds, does
+    not report) constrains nothing: it is taken as the profile's own."""
     new = taxonomy(profile)
-    found = differences({"kinds": [], **held, "operations_by": new["operations_by"]}, new)
-    found = [f for f in found if not f.endswith("where the database's are open")]
+    found = differences({**new, **{k: v for k, v in held.items() if v}, "operations_by": new["operations_by"]}, new)
     if found:
-        shown = "; ".join(found[:SHOWN_DIFFERENCES]) + ("; ..." if len(found) > SHOWN_DIFFERENCES else "")
         raise ReportgenError(
             f"{where}: this database records no profile, and its incidents do not fit profile"
-            f" {_named(profile.name, source_of(profile))} ({shown}); choose their profile with --profile"
+            f" {_named(profile.name, source_of(profile))} ({_shown(found)}); choose their profile with --profile"
         )
+
+
+def _shown(found: list[str]) -> str:
+    """The first differences a refusal names, then "..." if there are more."""
+    return "; ".join(found[:SHOWN_DIFFERENCES]) + ("; ..." if len(found) > SHOWN_DIFFERENCES else "")
 
 
 def _named(name: str, source: str) -> str:

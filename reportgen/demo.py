@@ -68,10 +68,9 @@ def run_demo(location: str, output: str | Path, settings: Callable[[Profile], Re
     from .periods import year_scope
     from .wording import tally_text
 
-    store = demo_store(location)
+    store, kept = demo_store(location)
     try:
         profile = load_profile("syrian-desert")
-        kept = holds_demo_sample(store)
         incidents = revisions = 0
         if kept:
             if on_kept:
@@ -95,15 +94,16 @@ def holds_demo_sample(store: Store) -> bool:
     return store.count_incidents() > 0 and store.noted(DEMO_NOTE) == str(store.data_version())
 
 
-def demo_store(location: str) -> Store:
-    """The demo's database at ``location``: a new one, one without incidents, or one the demo filled
-    and nobody changed since; any other is refused, untouched."""
+def demo_store(location: str) -> tuple[Store, bool]:
+    """The demo's database at ``location`` and whether it holds the demo's sample already: a new one,
+    one without incidents, or one the demo filled and nobody changed since; any other is refused, untouched."""
     store = open_store(location, create=True)
-    if store.count_incidents() and not holds_demo_sample(store):
+    kept = holds_demo_sample(store)
+    if not kept and store.count_incidents():
         store.close()
         raise ReportgenError(f"{store.path}: already holds data other than the demo's sample;"
                              " give the demo another database with --db FILE|URL")
-    return store
+    return store, kept
 
 
 def next_commands(location: str | None) -> list[str]:

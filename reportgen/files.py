@@ -139,8 +139,8 @@ def current(path: Path) -> bytes | None:
         return None
 
 
-def sync_file(path: str | Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def sync_file(path: str | Path, flags: int = 0) -> None:
+    fd = os.open(path, os.O_RDONLY | flags)
     try:
         os.fsync(fd)
     finally:
@@ -149,11 +149,7 @@ def sync_file(path: str | Path) -> None:
 
 def sync_folder(folder: str | Path) -> None:
     """Make the renames in ``folder`` durable (a rename is an entry of the folder, not of the file)."""
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    sync_file(folder, os.O_DIRECTORY)
 
 
 def temporary_folder(parent: Path, prefix: str) -> Path:
